@@ -1,0 +1,100 @@
+"""The one place that reads configuration.
+
+``Settings.from_env()`` reads ``CONVMEM_*`` variables once; everything else receives a
+``Settings`` (or the pieces it needs) through its constructor.  Command-line flags are
+applied as overrides on top of the environment with ``Settings.with_overrides``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from convmem.errors import ConfigError
+
+ENV_PREFIX = "CONVMEM_"
+
+
+def default_store_dir(environ: Mapping[str, str]) -> Path:
+    """Per-user data directory: ``$XDG_DATA_HOME/convmem`` or ``~/.local/share/convmem``."""
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "convmem"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # storage
+    store: Path = Path()
+    # embeddings: "minilm" (offline all-MiniLM-L6-v2), "hash" (deterministic, tests and
+    # scale runs), "openai:<model>" (an OpenAI-compatible /v1/embeddings endpoint), or any
+    # sentence-transformers model name or local path.
+    embedder: str = "minilm"
+    embed_batch_size: int = 64
+    embed_base_url: str = ""
+    embed_api_key: str = ""
+    device: str = "auto"
+    # ingest
+    session_gap_minutes: float = 20.0
+    words_per_minute: float = 130.0
+    # retrieval
+    planner: str = "auto"  # rules | llm | auto
+    disambiguator: str = "auto"  # context | llm | auto
+    retrieval_k: int = 10
+    # llm: backend "" means no LLM (extractive answers)
+    llm_backend: str = ""
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 2
+    llm_max_tokens: int = 512
+    llm_cache_dir: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        if "store" not in values:
+            values["store"] = default_store_dir(env)
+        # The LLM is configured by giving it a base URL (OpenAI-compatible) or a backend.
+        if "llm_backend" not in values and values.get("llm_base_url"):
+            values["llm_backend"] = "openai"
+        settings = cls(**values)
+        return settings.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        if "store" in clean:
+            clean["store"] = Path(clean["store"]).expanduser()
+        unknown = set(clean) - {f.name for f in fields(self)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return replace(self, **clean)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_backend)
+
+
+def _coerce(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw).expanduser()
+    except ValueError:
+        raise ConfigError(
+            f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}; fix or unset it"
+        ) from None
+    return raw

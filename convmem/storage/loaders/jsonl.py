@@ -1,0 +1,75 @@
+"""Plain JSONL transcripts: one turn per line.
+
+Each line: ``conversation`` (or ``conversation_id``), ``speaker``, ``text``, ``timestamp``
+(ISO 8601; ``spoken_at`` and ``time`` are accepted too), optional ``turn_id`` (default:
+the turn's 0-based position in its conversation) and optional ``session`` (an explicit
+session number).  Without ``session``, a new session starts wherever the gap between two
+turns exceeds the threshold (default 20 minutes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from convmem.errors import InputFormatError
+from convmem.storage.loaders.build import RawTurn, build_conversation, check_conversation_id
+from convmem.timeutil import parse_iso
+from convmem.types import Conversation
+
+TIME_KEYS = ("timestamp", "spoken_at", "time")
+
+
+def load_jsonl(path: Path, lines: Iterable[str], gap_minutes: float = 20.0) -> list[Conversation]:
+    grouped: dict[str, list[tuple[RawTurn, Any]]] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFormatError(path, where, f"malformed JSON ({exc.msg})") from None
+        if not isinstance(item, dict):
+            raise InputFormatError(path, where, "expected a JSON object")
+        conversation_id = check_conversation_id(
+            path, f"{where}: conversation", item.get("conversation", item.get("conversation_id"))
+        )
+        stamp = next((item[k] for k in TIME_KEYS if item.get(k)), None)
+        if stamp is None:
+            raise InputFormatError(path, where, "missing timestamp (ISO 8601 in 'timestamp')")
+        try:
+            spoken_at = parse_iso(str(stamp))
+        except ValueError as exc:
+            raise InputFormatError(path, where, str(exc)) from None
+        text = item.get("text")
+        if not isinstance(text, str):
+            raise InputFormatError(path, where, "missing 'text'")
+        turns = grouped.setdefault(conversation_id, [])
+        turn_id = str(item.get("turn_id", len(turns)))
+        raw = RawTurn(turn_id, str(item.get("speaker") or ""), text, spoken_at, where)
+        turns.append((raw, item.get("session")))
+    if not grouped:
+        raise InputFormatError(path, "", "no turns found")
+    gap = timedelta(minutes=gap_minutes)
+    conversations = []
+    for conversation_id, items in grouped.items():
+        sessions: list[list[RawTurn]] = []
+        previous: tuple[RawTurn, Any] | None = None
+        for raw, session_label in items:
+            if previous is None or _new_session(previous, raw, session_label, gap):
+                sessions.append([])
+            sessions[-1].append(raw)
+            previous = (raw, session_label)
+        conversations.append(build_conversation(path, conversation_id, sessions, source="jsonl"))
+    return conversations
+
+
+def _new_session(previous: tuple[RawTurn, Any], raw: RawTurn, label: Any, gap: timedelta) -> bool:
+    before, before_label = previous
+    if label is not None or before_label is not None:
+        return bool(label != before_label)
+    return raw.spoken_at - before.spoken_at > gap

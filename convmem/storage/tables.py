@@ -1,0 +1,223 @@
+"""The DuckDB side of a store: conversations, sessions and turns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from convmem.errors import StoreCorruptError
+from convmem.storage.migrations import migrate
+from convmem.types import Conversation, Session, StoreStats, Turn
+
+TURN_COLUMNS = (
+    "conversation_id, turn_id, turn_order, session_index, index_in_session, speaker, text, spoken_at"
+)
+
+
+def row_to_turn(row: Sequence[Any]) -> Turn:
+    return Turn(
+        conversation_id=row[0],
+        turn_id=row[1],
+        order=int(row[2]),
+        session_index=int(row[3]),
+        index_in_session=int(row[4]),
+        speaker=row[5],
+        text=row[6],
+        spoken_at=row[7],
+    )
+
+
+class TurnTables:
+    """Owns one DuckDB connection. Not thread-safe; use ``cursor()`` per thread."""
+
+    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        try:
+            self.con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreCorruptError(
+                f"cannot open {path} ({str(exc).splitlines()[0]}); "
+                "close other convmem processes or point --store at another directory"
+            ) from exc
+        if not read_only:
+            migrate(self.con)
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ---- meta -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM store_meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [key, value]
+        )
+
+    # ---- reads ------------------------------------------------------------------------
+    def stats(self) -> tuple[int, int, int]:
+        row = self.con.execute(
+            "SELECT (SELECT count(*) FROM conversations), (SELECT count(*) FROM sessions),"
+            " (SELECT count(*) FROM turns)"
+        ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def conversation_ids(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT conversation_id FROM conversations ORDER BY conversation_id"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        row = self.con.execute(
+            "SELECT conversation_id, speakers, source FROM conversations WHERE conversation_id = ?",
+            [conversation_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return Conversation(row[0], tuple(row[1]), row[2])
+
+    def sessions(self, conversation_id: str) -> list[Session]:
+        rows = self.con.execute(
+            "SELECT conversation_id, session_index, started_at, ended_at, turn_count FROM sessions"
+            " WHERE conversation_id = ? ORDER BY session_index",
+            [conversation_id],
+        ).fetchall()
+        return [Session(r[0], int(r[1]), r[2], r[3], int(r[4])) for r in rows]
+
+    def turns(self, conversation_id: str, session_index: int | None = None) -> list[Turn]:
+        sql = f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = ?"
+        params: list[Any] = [conversation_id]
+        if session_index is not None:
+            sql += " AND session_index = ?"
+            params.append(session_index)
+        rows = self.con.execute(sql + " ORDER BY turn_order", params).fetchall()
+        return [row_to_turn(r) for r in rows]
+
+    def turns_by_ids(self, conversation_id: str, turn_ids: Iterable[str]) -> list[Turn]:
+        ids = list(turn_ids)
+        if not ids:
+            return []
+        rows = self.con.execute(
+            f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = ? AND turn_id IN"
+            " (SELECT unnest(?::VARCHAR[])) ORDER BY turn_order",
+            [conversation_id, ids],
+        ).fetchall()
+        return [row_to_turn(r) for r in rows]
+
+    def all_vector_rows(self) -> list[tuple[str, str]]:
+        rows = self.con.execute("SELECT conversation_id, turn_id FROM turns").fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def existing_turns(self, conversation_id: str) -> dict[str, tuple[int, str, str, datetime]]:
+        rows = self.con.execute(
+            "SELECT turn_id, turn_order, speaker, text, spoken_at FROM turns WHERE conversation_id = ?",
+            [conversation_id],
+        ).fetchall()
+        return {r[0]: (int(r[1]), r[2], r[3], r[4]) for r in rows}
+
+    def pending_vector_ids(self) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT vector_id FROM pending_vectors").fetchall()]
+
+    # ---- writes -----------------------------------------------------------------------
+    def journal_pending(self, vector_ids: Sequence[str]) -> None:
+        """Record (committed) the vector ids about to be written to Chroma."""
+        if vector_ids:
+            self.con.execute(
+                "INSERT OR IGNORE INTO pending_vectors SELECT unnest(?::VARCHAR[])",
+                [list(vector_ids)],
+            )
+
+    def clear_pending(self, vector_ids: Sequence[str] | None = None) -> None:
+        if vector_ids is None:
+            self.con.execute("DELETE FROM pending_vectors")
+        elif vector_ids:
+            self.con.execute(
+                "DELETE FROM pending_vectors WHERE vector_id IN (SELECT unnest(?::VARCHAR[]))",
+                [list(vector_ids)],
+            )
+
+    def write_turns(
+        self,
+        conversations: Sequence[Conversation],
+        new_turns: Sequence[Turn],
+        vector_ids: Sequence[str],
+        ingested_at: datetime,
+    ) -> None:
+        """Insert conversations and turns, refresh their sessions, and clear the journal,
+        all in one transaction."""
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for conv in conversations:
+                con.execute(
+                    "INSERT INTO conversations VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id)"
+                    " DO UPDATE SET speakers = list_distinct(list_concat(conversations.speakers,"
+                    " excluded.speakers))",
+                    [conv.conversation_id, list(conv.speakers), conv.source, ingested_at],
+                )
+            if new_turns:
+                self._insert_turns(new_turns)
+            for conv in conversations:
+                self._refresh_sessions(conv.conversation_id)
+            self.clear_pending(vector_ids)
+            self.before_commit()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def before_commit(self) -> None:
+        """Hook for fault-injection tests; does nothing."""
+
+    def _insert_turns(self, turns: Sequence[Turn]) -> None:
+        columns: dict[str, list[Any]] = {
+            "conversation_id": [t.conversation_id for t in turns],
+            "turn_id": [t.turn_id for t in turns],
+            "turn_order": [t.order for t in turns],
+            "session_index": [t.session_index for t in turns],
+            "index_in_session": [t.index_in_session for t in turns],
+            "speaker": [t.speaker for t in turns],
+            "text": [t.text for t in turns],
+            "spoken_at": [t.spoken_at for t in turns],
+        }
+        table = pa.table(columns)
+        self.con.register("_new_turns", table)
+        try:
+            self.con.execute(
+                f"INSERT INTO turns ({TURN_COLUMNS}) SELECT {TURN_COLUMNS} FROM _new_turns"
+                " ORDER BY conversation_id, turn_order"
+            )
+        finally:
+            self.con.unregister("_new_turns")
+
+    def _refresh_sessions(self, conversation_id: str) -> None:
+        self.con.execute("DELETE FROM sessions WHERE conversation_id = ?", [conversation_id])
+        self.con.execute(
+            "INSERT INTO sessions SELECT conversation_id, session_index, min(spoken_at),"
+            " max(spoken_at), count(*)::INTEGER FROM turns WHERE conversation_id = ?"
+            " GROUP BY conversation_id, session_index",
+            [conversation_id],
+        )
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in ("turns", "sessions", "conversations"):
+                con.execute(f"DELETE FROM {table} WHERE conversation_id = ?", [conversation_id])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+def stats_of(tables: TurnTables, vectors: int) -> StoreStats:
+    conversations, sessions, turns = tables.stats()
+    return StoreStats(conversations, sessions, turns, vectors)
