@@ -18,6 +18,7 @@ class Query:
     asked_at: datetime
     context: tuple[DialogueTurn, ...] = ()  # the recent dialogue before the question
     speaker: str | None = None  # who asks ("I", "me" refer to them)
+    current_session: int | None = None  # the session being held now (not "last time")
 
 
 @dataclass

@@ -61,10 +61,7 @@ def _initial(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE pending_vectors (vector_id VARCHAR PRIMARY KEY)")
 
 
-def _time_view(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        """
-        CREATE VIEW turns_t AS
+_TIME_VIEW_SELECT = """
         SELECT
             t.conversation_id, t.turn_id, t.turn_order, t.session_index, t.index_in_session,
             t.speaker, t.text, t.spoken_at,
@@ -85,13 +82,26 @@ def _time_view(con: duckdb.DuckDBPyConnection) -> None:
             year(t.spoken_at) AS year,
             CAST(epoch(t.spoken_at) AS BIGINT) AS epoch
         FROM turns t
-        """
+"""
+
+
+def _time_view(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE VIEW turns_t AS " + _TIME_VIEW_SELECT)
+
+
+def _session_start_in_view(con: duckdb.DuckDBPyConnection) -> None:
+    """Add each turn's session start, so plans can select whole sessions by when they began."""
+    con.execute(
+        "CREATE OR REPLACE VIEW turns_t AS SELECT v.*, s.started_at AS session_start"
+        " FROM (" + _TIME_VIEW_SELECT + ") v JOIN sessions s"
+        " ON s.conversation_id = v.conversation_id AND s.session_index = v.session_index"
     )
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial_tables", _initial),
     Migration(2, "turns_time_view", _time_view),
+    Migration(3, "session_start_in_time_view", _session_start_in_view),
 )
 
 

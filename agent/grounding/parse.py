@@ -1,0 +1,47 @@
+"""The grammar's entry point: rules in priority order over the normalised question."""
+
+from __future__ import annotations
+
+import re
+
+from agent.grounding.calendar import scan_calendar
+from agent.grounding.normalize import normalize
+from agent.grounding.scanner import Scanner
+from agent.grounding.sessions import scan_sessions
+from agent.grounding.speakers import scan_speakers
+from agent.grounding.types import ConversationFacts, Grounding
+
+# Words that frame a question about memory without saying what it is about.
+SCAFFOLDING = frozenset(
+    ["a", "about", "above", "across", "again", "all", "also", "am", "an", "and", "any", "anything", "are", "as", "ask", "at", "back", "be", "been", "being", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "done", "during", "each", "else", "even", "ever", "every", "everything", "few", "for", "from", "further", "get", "give", "go", "going", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "kind", "kinds", "know", "let", "like", "lot", "lots", "main", "me", "mind", "more", "most", "much", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "please", "quite", "really", "recall", "recap", "remember", "remind", "said", "same", "say", "see", "she", "should", "so", "some", "something", "sort", "sorts", "still", "such", "summarise", "summarize", "summary", "tell", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing", "things", "this", "those", "through", "to", "too", "topic", "topics", "under", "until", "up", "us", "very", "via", "want", "was", "we", "were", "what", "whatever", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "yes", "you", "your", "yours", "yourself", "discuss", "discussed", "discussing", "discussion", "discussions", "talk", "talked", "talking", "talks", "chat", "chatted", "chatting", "chats", "conversation", "conversations", "session", "sessions", "speak", "spoke", "spoken", "describe", "detail", "details", "content", "contents", "happened", "happen", "going", "covered", "cover", "mentioned", "mention", "went", "over", "overview", "brief", "briefly", "exact", "exactly", "exchange", "exchanged", "go", "through", "together", "ago", "time", "times", "period", "day", "days", "week", "weeks", "month", "months", "year", "years", "earlier", "later", "before", "after", "since", "between", "calendar", "thanks", "thank", "okay", "ok", "sure", "great", "wow", "enjoy", "enjoyed", "fun", "nice", "good", "cool", "several", "many", "can't", "couldn't", "don't", "didn't", "i'm", "i've", "we've", "we'd", "you'd"]
+)
+_WORD = re.compile(r"[a-z][a-z']+|\d+")
+
+
+def ground(question: str, facts: ConversationFacts) -> Grounding:
+    scanner = Scanner(normalize(question))
+    session_spans, pick, position = scan_sessions(scanner)
+    calendar = scan_calendar(scanner, facts)
+    speakers = scan_speakers(scanner, facts)
+    return Grounding(
+        day_spans=calendar.spans,
+        days_ago=calendar.days_ago,
+        windows=calendar.windows,
+        weekdays=calendar.weekdays,
+        parts_of_day=calendar.parts,
+        session_spans=session_spans,
+        session_pick=pick,
+        position=position,
+        speakers=speakers,
+        residual=scanner.residual(),
+        matched=scanner.matched,
+    )
+
+
+def content_words(residual: str, names: tuple[str, ...] = ()) -> list[str]:
+    """The residual's words that say what the question is about (speakers' names aside)."""
+    skip = {part.lower() for name in names for part in name.split()}
+    return [
+        w for w in _WORD.findall(residual)
+        if w not in SCAFFOLDING and w not in skip and not w.isdigit() and len(w) > 1
+    ]

@@ -1,0 +1,113 @@
+"""Session and position expressions.
+
+Conventions:
+- Sessions are numbered 1, 2, ... in time order; "our 3rd session", "session 3" and
+  "the 3rd time we talked" name session 3; "the first three sessions" are sessions 1-3.
+- "N sessions ago" counts back over the sessions begun by the time of asking (not the one
+  the question is asked in): "1 session ago" = "last time" = "our last chat" is the most
+  recent of them, "the time before last" the one before.
+- With a date or other time constraint, an ordinal picks among the sessions left:
+  "our second chat on June 4th", "the last conversation in July".
+- "at the beginning / end of ..." keeps the first / last 5 turns; "the first thing I said"
+  keeps one turn.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.grounding.scanner import Scanner, rx
+from agent.grounding.types import RowPosition, SessionPick, SessionSpan
+
+_NOUN = r"(?:sessions?|discussions?|conversations?|chats?|talks?|meetings?|calls?|exchanges?)"
+_NOUNS = r"(?:sessions|discussions|conversations|chats|talks|meetings|calls|exchanges)"
+_OUR = r"(?:our|the|my|that|this)"
+_ORD = r"(?P<o>\d+)th"
+_CONNECT = r"(?:through|thru|to|until|till|and|-)"
+
+SESSION_RANGE = rx(
+    rf"\b{_NOUNS}\s+(?:number\s+|#)?(?P<a>\d+)\s+{_CONNECT}\s+(?:{_NOUN}\s+)?(?P<b>\d+)\b"
+    rf"|\b{_NOUN}\s+(?P<a2>\d+)\s+{_CONNECT}\s+{_NOUN}\s+(?P<b2>\d+)\b"
+    rf"|\b(?:{_OUR}\s+)?(?P<a3>\d+)th\s+{_CONNECT}\s+(?:{_OUR}\s+)?(?P<b3>\d+)th\s+{_NOUNS}\b"
+)
+FIRST_N = rx(rf"\b(?:{_OUR}\s+)?(?P<which>1th|last|latest|past|most recent|previous)\s+(?P<n>\d+)\s+{_NOUNS}\b")
+AGO = rx(rf"\b(?P<n>\d+|a|an)\s+{_NOUN}\s+(?:ago|back|earlier)\b")
+BEFORE_LAST = rx(
+    rf"\b(?:{_OUR}\s+)?(?:time|{_NOUN})\s+before\s+(?:the\s+)?last(?:\s+(?:one|time|{_NOUN}))?\b"
+    r"|\b(?:the\s+)?(?:one|1|time|session|chat|discussion|conversation)\s+before\s+(?:that|it|this)\b"
+    rf"|\b(?:{_OUR}\s+)?(?:2th\s+(?:to|from)\s+last|penultimate|next\s+to\s+last)\s+(?:{_NOUN}|time)\b"
+)
+NTH_TO_LAST = rx(rf"\b(?:{_OUR}\s+)?(?P<n>\d+)th\s+(?:to|from)\s+(?:the\s+)?last\s+(?:{_NOUN}|time)\b")
+LAST_ONE = rx(
+    rf"\b(?:{_OUR}\s+)?(?:very\s+)?(?:last|latest|previous|most\s+recent|prior|recent)\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b"
+    r"|\b(?:the\s+)?last\s+time\b"
+)
+ORDINAL = rx(
+    rf"\b(?:{_OUR}\s+)?(?:very\s+)?{_ORD}\s+(?:{_NOUN}|time\s+(?:we|i|you)\s+(?:talked|spoke|chatted|met|discussed))\b"
+    rf"|\b{_NOUN}\s+(?:number\s+|#\s*)?(?P<n>\d+)\b(?!\s*(?:days|weeks|months|years))"
+)
+FIRST_EVER = rx(rf"\b(?:{_OUR}\s+)?(?:very\s+)?first\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b")
+POSITION = rx(
+    r"\b(?:at|in|near|towards?|by)\s+the\s+(?P<where>beginning|start|end|close|middle)\s+of\b"
+    r"|\b(?:to\s+)?(?:start|begin|open|end|close|wrap)(?:ed)?\s+(?:the|that|our)\s+(?:conversation|discussion|session|chat)\b"
+)
+FIRST_THING = rx(
+    r"\b(?:the\s+)?(?P<which>1th|last|final|opening|closing)\s+(?:(?P<n>\d+)\s+)?"
+    r"(?:thing|things|message|messages|turn|turns|words?|line|lines|remark|question|sentence)s?\b"
+)
+EDGE_TURNS = 5
+
+
+def scan_sessions(scanner: Scanner) -> tuple[list[SessionSpan], SessionPick | None, RowPosition | None]:
+    spans: list[SessionSpan] = []
+    picks: list[SessionPick] = []
+    positions: list[RowPosition] = []
+
+    def session_range(m: re.Match[str]) -> SessionSpan | None:
+        a = m.group("a") or m.group("a2") or m.group("a3")
+        b = m.group("b") or m.group("b2") or m.group("b3")
+        low, high = sorted((int(a), int(b)))
+        return SessionSpan(low, high) if low >= 1 else None
+
+    spans += scanner.scan(SESSION_RANGE, session_range)
+
+    def first_n(m: re.Match[str]) -> SessionSpan | SessionPick:
+        n = int(m.group("n"))
+        if m.group("which") == "1th":
+            return SessionSpan(1, n)
+        return SessionPick(-1, n, from_now=True)
+
+    for found in scanner.scan(FIRST_N, first_n):
+        (spans if isinstance(found, SessionSpan) else picks).append(found)
+    picks += scanner.scan(
+        AGO, lambda m: SessionPick(-(1 if m.group("n") in ("a", "an") else int(m.group("n"))), from_now=True)
+        if (m.group("n") in ("a", "an") or int(m.group("n")) >= 1) else None
+    )
+    picks += scanner.scan(BEFORE_LAST, lambda m: SessionPick(-2, from_now=True))
+    picks += scanner.scan(NTH_TO_LAST, lambda m: SessionPick(-int(m.group("n")), from_now=True))
+    picks += scanner.scan(LAST_ONE, lambda m: SessionPick(-1, from_now=True))
+    picks += scanner.scan(FIRST_EVER, lambda m: SessionPick(1))
+
+    def ordinal(m: re.Match[str]) -> SessionPick | None:
+        n = int(m.group("o") or m.group("n"))
+        return SessionPick(n) if n >= 1 else None
+
+    picks += scanner.scan(ORDINAL, ordinal)
+
+    def position(m: re.Match[str]) -> RowPosition | None:
+        where = m.groupdict().get("where") or ""
+        text = m.group(0)
+        if where == "middle":
+            return None
+        first = where in ("beginning", "start") or any(w in text for w in ("start", "begin", "open"))
+        return RowPosition("first" if first else "last", EDGE_TURNS)
+
+    positions += scanner.scan(POSITION, position)
+
+    def first_thing(m: re.Match[str]) -> RowPosition:
+        first = m.group("which") in ("1th", "opening")
+        return RowPosition("first" if first else "last", int(m.group("n") or 1))
+
+    positions += scanner.scan(FIRST_THING, first_thing)
+    pick = picks[0] if picks else None
+    return spans, pick, positions[0] if positions else None

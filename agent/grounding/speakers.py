@@ -1,0 +1,67 @@
+"""Who said it: speaker names and pronouns tied to speech verbs.
+
+A speaker constraint is added only when a name (or "I" / "you") is the subject of a
+speech verb ("what did Melanie say", "Caroline mentioned", "did I tell you"), so
+"what did Caroline and Melanie discuss" or "what group did Caroline join" keep both
+speakers' turns.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.grounding.scanner import Scanner
+from agent.grounding.types import ConversationFacts
+
+_VERBS = (
+    r"(?:say|said|says|saying|mention|mentioned|mentions|tell|told|tells|ask|asked|asks|share|shared|"
+    r"shares|write|wrote|writes|suggest|suggested|recommend|recommended|describe|described|explain|"
+    r"explained|note|noted|bring up|brought up|talk about|talked about|talks about|claim|claimed|"
+    r"promise|promised|admit|admitted|reply|replied|answer|answered|announce|announced)"
+)
+
+
+_PAST = re.compile(r"(?:ed|said|told|wrote|brought up)\b|\bed\s")
+
+
+def _aliases(facts: ConversationFacts) -> dict[str, str]:
+    """Lower-case full names and first names of the conversation's speakers."""
+    aliases: dict[str, str] = {}
+    for name in facts.speakers:
+        lowered = name.lower()
+        aliases[lowered] = name
+        first = lowered.split()[0] if lowered.split() else lowered
+        aliases.setdefault(first, name)
+    return aliases
+
+
+def scan_speakers(scanner: Scanner, facts: ConversationFacts) -> list[str]:
+    aliases = _aliases(facts)
+    found: list[str] = []
+    others = [s for s in facts.speakers if s != facts.asker]
+    pronouns: dict[str, str | None] = {
+        "i": facts.asker,
+        "you": others[0] if facts.asker and len(others) == 1 else None,
+    }
+    names = sorted(list(aliases) + list(pronouns), key=len, reverse=True)
+    if not names:
+        return found
+    alternation = "|".join(re.escape(n) for n in names)
+    pattern = re.compile(
+        rf"\b(?P<aux>did|does|do|has|had|have|would|will|was|were)?\s*(?P<who>{alternation})(?:'s)?\s+"
+        rf"(?:ever\s+|once\s+|first\s+|last\s+|just\s+|also\s+|then\s+|actually\s+)?(?P<verb>{_VERBS})\b"
+        rf"|\b(?P<who2>{alternation})'s\s+(?:words|messages|turns|remarks|comments|lines)\b"
+    )
+
+    def speaker(m: re.Match[str]) -> str | None:
+        who = m.group("who") or m.group("who2")
+        name = aliases.get(who) or pronouns.get(who)
+        if name is None:
+            return None
+        if who in pronouns and m.group("verb") and not m.group("aux") and not _PAST.search(m.group("verb")):
+            return None  # "could you describe ..." asks for something; it quotes no one
+        found.append(name)
+        return name
+
+    scanner.scan(pattern, speaker)
+    return list(dict.fromkeys(found))

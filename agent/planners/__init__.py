@@ -1,0 +1,1 @@
+"""Planners: a question to a chain of table operations (rules, or an LLM)."""

@@ -1,0 +1,107 @@
+"""The rules planner: temporal grounding turned into a chain of table operations.
+
+Order of the chain: calendar filters, session filters, the session pick, the speaker, the
+position within what is left, and last the semantic rank when the question has content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from agent.grounding import ConversationFacts, Grounding, content_words, ground
+from convmem.retrieval.plan import KeepRows, Operation, Pick, Plan, Select, SemanticRank
+
+MAX_DAYS_IN_LIST = 64
+
+
+@dataclass(frozen=True)
+class RankSettings:
+    k: int = 10
+    relative_cutoff: float | None = 0.12
+
+
+@dataclass
+class RulesPlan:
+    plan: Plan
+    grounding: Grounding
+    content: list[str]
+
+    @property
+    def route(self) -> str:
+        if not self.grounding.has_time and not self.grounding.speakers:
+            return "content"
+        return "time_content" if self.content else "time"
+
+
+def plan_question(
+    conversation_id: str,
+    question: str,
+    facts: ConversationFacts,
+    rank: RankSettings = RankSettings(),
+    grounding: Grounding | None = None,
+) -> RulesPlan:
+    grounding = grounding or ground(question, facts)
+    content = content_words(grounding.residual, facts.speakers)
+    tail: list[Operation] = [*_session_ops(grounding, facts)]
+    if grounding.speakers:
+        tail.append(Select("speaker", "in", tuple(grounding.speakers)))
+    if grounding.position:
+        tail.append(KeepRows(grounding.position.which, grounding.position.n))  # type: ignore[arg-type]
+    if content:
+        tail.append(SemanticRank(question, rank.k, rank.relative_cutoff))
+    plan = Plan(conversation_id, (*_calendar_ops(grounding), *tail))
+    if grounding.days_ago is not None:
+        # Sessions begun N whole days before asking; else the calendar day today - N.
+        n = grounding.days_ago
+        by_session = (
+            Select("session_start", ">", facts.asked_at - timedelta(days=n + 1)),
+            Select("session_start", "<=", facts.asked_at - timedelta(days=n)),
+        )
+        plan = Plan(conversation_id, (*by_session, *plan.operations), fallback=Plan(
+            conversation_id,
+            (Select("day", "=", facts.today - timedelta(days=n)), *plan.operations),
+        ))
+    return RulesPlan(plan, grounding, content)
+
+
+def _calendar_ops(g: Grounding) -> list[Operation]:
+    ops: list[Operation] = []
+    if len(g.day_spans) == 1:
+        span = g.day_spans[0]
+        ops.append(Select("day", "=", span.start) if span.start == span.end
+                   else Select("day", "between", (span.start, span.end)))
+    elif g.day_spans:
+        days = sorted({span.start + timedelta(days=i) for span in g.day_spans
+                       for i in range((span.end - span.start).days + 1)})
+        if len(days) <= MAX_DAYS_IN_LIST:
+            ops.append(Select("day", "in", tuple(days)))
+        else:
+            ops.append(Select("day", "between", (days[0], days[-1])))
+    for window in g.windows:
+        ops.append(Select("spoken_at", ">=", window.start))
+        ops.append(Select("spoken_at", "<", window.end))
+    if g.weekdays:
+        ops.append(Select("weekday", "in", tuple(g.weekdays)))
+    if g.parts_of_day:
+        ops.append(Select("part_of_day", "in", tuple(dict.fromkeys(g.parts_of_day))))
+    return ops
+
+
+def _session_ops(g: Grounding, facts: ConversationFacts) -> list[Operation]:
+    ops: list[Operation] = []
+    if len(g.session_spans) == 1:
+        span = g.session_spans[0]
+        ops.append(Select("session_index", "between", (span.low, span.high)))
+    elif g.session_spans:
+        indexes = sorted({i for s in g.session_spans for i in range(s.low, s.high + 1)})
+        ops.append(Select("session_index", "in", tuple(indexes[:MAX_DAYS_IN_LIST])))
+    pick = g.session_pick
+    if pick is not None:
+        if pick.from_now:
+            ops.append(Select("session_index", "<=", max(facts.past_session_count, 0)))
+            if facts.current_session is not None:
+                ops.append(Select("session_index", "!=", facts.current_session))
+        ops.append(Pick("session_index", pick.position, pick.count))
+    return ops
+

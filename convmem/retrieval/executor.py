@@ -1,0 +1,98 @@
+"""Run validated plans against a store: one SQL query, then an optional semantic rank.
+
+Plans compile to a single SELECT over the ``turns_t`` view with every value bound as a
+parameter and a row limit; the statement is checked to be exactly that before it runs.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from convmem.embed.base import Embedder
+from convmem.errors import PlanError
+from convmem.retrieval.base import Retrieval
+from convmem.retrieval.compile import compile_plan
+from convmem.retrieval.plan import Plan, SemanticRank, validate_plan
+from convmem.storage.memory import MemoryStore
+from convmem.storage.tables import row_to_turn
+from convmem.types import Turn, vector_id
+
+
+class VectorCache:
+    """Turn vectors fetched from Chroma, kept in memory (bounded, least recently used)."""
+
+    def __init__(self, store: MemoryStore, capacity: int = 200_000) -> None:
+        self.store = store
+        self.capacity = capacity
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._revision = store.revision
+
+    def get(self, ids: Sequence[str]) -> np.ndarray:
+        if self._revision != self.store.revision:
+            self._vectors.clear()
+            self._revision = self.store.revision
+        missing = [v for v in ids if v not in self._vectors]
+        if missing:
+            fetched = self.store.vectors.embeddings(missing)
+            for vid in missing:
+                if vid in fetched:
+                    self._vectors[vid] = fetched[vid]
+            while len(self._vectors) > self.capacity:
+                self._vectors.popitem(last=False)
+        dim = next(iter(self._vectors.values())).shape[0] if self._vectors else 1
+        zero = np.zeros(dim, dtype=np.float32)
+        return np.stack([self._vectors.get(v, zero) for v in ids]) if ids else np.zeros((0, dim), np.float32)
+
+
+class PlanExecutor:
+    def __init__(self, store: MemoryStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.vectors = VectorCache(store)
+        described = store.tables.con.execute("DESCRIBE turns_t").fetchall()
+        self.live_columns = {row[0] for row in described}
+
+    def rows(self, plan: Plan) -> tuple[list[Turn], str, list[Any]]:
+        """Validate, compile and run the table part of a plan."""
+        checked = validate_plan(plan, self.live_columns)
+        compiled = compile_plan(checked)
+        if ";" in compiled.sql or not compiled.sql.startswith("WITH "):
+            raise PlanError("refusing to run a statement that is not a single query")
+        cursor = self.store.tables.con.cursor()
+        try:
+            result = cursor.execute(compiled.sql, compiled.params).fetchall()
+        finally:
+            cursor.close()
+        turns = [row_to_turn((plan.conversation_id, *row)) for row in result]
+        return turns, compiled.sql, compiled.params
+
+    def run(self, plan: Plan, query_vector: np.ndarray | None = None) -> Retrieval:
+        turns, sql, params = self.rows(plan)
+        if not turns and plan.fallback is not None:
+            return self.run(plan.fallback, query_vector)
+        retrieval = Retrieval(turn_ids=[t.turn_id for t in turns], scores=[1.0] * len(turns),
+                              plan=plan, sql=sql, params=params)
+        rank = plan.semantic
+        if rank is not None and turns:
+            ids, scores = self.rank(turns, rank, query_vector)
+            retrieval.turn_ids, retrieval.scores = ids, scores
+        return retrieval
+
+    def rank(
+        self, turns: Sequence[Turn], rank: SemanticRank, query_vector: np.ndarray | None = None
+    ) -> tuple[list[str], list[float]]:
+        if query_vector is None:
+            query_vector = self.embedder.embed([rank.text])[0]
+        matrix = self.vectors.get([vector_id(t.conversation_id, t.turn_id) for t in turns])
+        similarity = matrix @ query_vector
+        order = np.argsort(-similarity, kind="stable")[: rank.k]
+        best = float(similarity[order[0]])
+        keep = [
+            int(i) for i in order
+            if rank.relative_cutoff is None or float(similarity[i]) >= best - rank.relative_cutoff
+        ]
+        return [turns[i].turn_id for i in keep], [float(similarity[i]) for i in keep]
