@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -17,7 +18,7 @@ from rich.table import Table
 
 from convmem.compose import open_store
 from convmem.config import Settings
-from convmem.errors import ConvmemError
+from convmem.errors import ConfigError, ConvmemError
 from convmem.storage.loaders import FORMATS, load_paths
 
 app = typer.Typer(
@@ -188,6 +189,217 @@ def demo(store: StoreOpt = None) -> None:
     table = Table("session", "start", "weekday", "turns", title="conversation demo")
     for s in found:
         table.add_row(str(s.index), s.start.strftime("%Y-%m-%d %H:%M"), s.weekday, str(s.turn_count))
+    console.print(table)
+
+
+eval_app = typer.Typer(help="Measure retrievers on benchmark questions.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+RetrieverOpt = Annotated[
+    str, typer.Option("--retriever", help="Comma-separated: agent, semantic@K, bm25@K, hybrid@K.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Folder for results.json and report.md.")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="At most N questions per type.")]
+
+
+@eval_app.command("tmd")
+def eval_tmd(
+    dataset: Annotated[Path, typer.Argument(help="A TemporalMemoryDataset checkout.")],
+    out: OutOpt,
+    retriever: RetrieverOpt = "agent,semantic@10,semantic@20,semantic@30,bm25@10",
+    limit: LimitOpt = None,
+) -> None:
+    """Ingest a TemporalMemoryDataset into OUT/store and score retrievers on its questions."""
+    from agent.registry import parse_retriever_list
+    from eval.tmd import run_tmd
+
+    names = parse_retriever_list(retriever)
+    with progress_bar("ingest, then questions") as progress:
+        results = run_tmd(dataset, out, names, settings(), limit=limit, progress=progress,
+                          ingest_progress=progress)
+    _render_eval(results, out)
+
+
+@eval_app.command("questions")
+def eval_questions(
+    file: Annotated[Path, typer.Argument(help="Questions, one JSON object per line.")],
+    out: OutOpt,
+    store: StoreOpt = None,
+    retriever: RetrieverOpt = "agent,semantic@10,bm25@10",
+    limit: LimitOpt = None,
+) -> None:
+    """Score retrievers on the project's question format (conversations already ingested)."""
+    from agent.registry import parse_retriever_list
+    from eval.questions import run_questions
+
+    names = parse_retriever_list(retriever)
+    with progress_bar("questions") as progress:
+        results = run_questions(file, out, names, settings(store), limit=limit, progress=progress)
+    _render_eval(results, out)
+
+
+def _render_eval(results: dict[str, Any], out: Path) -> None:
+    from eval.report import summary_rows
+
+    header, rows = summary_rows(results)
+    table = Table(*header, title=f"{results['dataset']}: metrics in percent")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"wrote {out / 'results.json'} and {out / 'report.md'}")
+
+
+generate_app = typer.Typer(help="Generate conversations and evaluation questions.", no_args_is_help=True)
+app.add_typer(generate_app, name="generate")
+SeedOpt = Annotated[int, typer.Option("--seed", help="Same seed, byte-identical output.")]
+
+
+def _generation_model(cfg: Settings) -> Any:
+    """The configured LLM as dataset_gen's text model, or None (templates)."""
+    from convmem.compose import build_llm
+    from dataset_gen.llm import ChatClientModel
+
+    client = build_llm(cfg)
+    return None if client is None else ChatClientModel(client)
+
+
+@generate_app.command("conversations")
+def generate_conversations(
+    out: Annotated[Path, typer.Option("--out", help="JSONL transcript to write.")],
+    sessions: Annotated[int, typer.Option("--sessions", min=1, help="Sessions per conversation.")] = 30,
+    conversations: Annotated[int | None, typer.Option("--conversations", min=1, help="Default 1, or as many as --turns needs.")] = None,
+    turns: Annotated[int | None, typer.Option("--turns", min=1, help="Stop after this many turns in all.")] = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Simulate long two-person conversations (templates, or the configured LLM)."""
+    from dataset_gen.simulator import SimulationConfig, write_conversations
+
+    config = SimulationConfig(
+        sessions=sessions, conversations=conversations or (None if turns else 1), seed=seed, max_turns=turns
+    )
+    with progress_bar("simulating") as progress:
+        stats = write_conversations(out, config, _generation_model(settings()), progress)
+    console.print(
+        f"wrote {out}: {stats.conversations} conversation(s), {stats.sessions} sessions, {stats.turns} turns"
+    )
+
+
+@generate_app.command("questions")
+def generate_questions_command(
+    out: Annotated[Path, typer.Option("--out", help="JSONL file, or the TestData folder for --format tmd.")],
+    conversation: Annotated[list[str] | None, typer.Option("--conversation", help="Conversation id (repeatable; default all).")] = None,
+    families: Annotated[list[str] | None, typer.Option("--families", help="Families, comma-separated or repeated (default all).")] = None,
+    per_family: Annotated[int | None, typer.Option("--per-family", min=1, help="At most N per family per conversation.")] = None,
+    ambiguous: Annotated[bool, typer.Option("--ambiguous", help="Also write the dialogue version of each time question.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or tmd.")] = "jsonl",
+    anchoring: Annotated[str, typer.Option("--anchoring", help="calendar (asked after the last session) or paper.")] = "calendar",
+    asked_at: Annotated[str | None, typer.Option("--asked-at", help="ISO time the questions are asked (default: the anchoring's).")] = None,
+    paraphrases: Annotated[int, typer.Option("--paraphrases", min=1, help="Phrasings per item.")] = 1,
+    seed: SeedOpt = 0,
+    store: StoreOpt = None,
+) -> None:
+    """Generate questions whose gold turns are computed from the store's tables."""
+    from convmem.errors import ConfigError
+    from convmem.timeutil import parse_iso
+    from dataset_gen.anchoring import PRESETS
+    from dataset_gen.generator import GenerationConfig
+    from dataset_gen.output import write_question_set
+
+    if anchoring not in PRESETS:
+        raise ConfigError(f"unknown anchoring {anchoring!r}; use one of {', '.join(PRESETS)}")
+    try:
+        moment = parse_iso(asked_at) if asked_at else None
+    except ValueError as exc:
+        raise ConfigError(f"--asked-at: {exc}") from None
+    chosen = tuple(f.strip() for value in families or [] for f in value.split(",") if f.strip())
+    cfg = settings(store)
+    config = GenerationConfig(
+        **({"families": chosen} if chosen else {}), per_family=per_family, ambiguous=ambiguous,
+        paraphrases=paraphrases, seed=seed, anchoring=PRESETS[anchoring], asked_at=moment,
+    )
+    with open_store(cfg) as memory, progress_bar("conversations") as progress:
+        count = write_question_set(memory, out, fmt, config, conversation, _generation_model(cfg), progress)
+    console.print(f"wrote {count} {'items' if fmt == 'tmd' else 'questions'} to {out}")
+
+
+@generate_app.command("fidelity")
+def generate_fidelity(
+    dataset: Annotated[Path, typer.Argument(help="A TemporalMemoryDataset checkout (ConversationData/, TestData/).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Agreement of the paper-anchored generator with the dataset's gold, per family."""
+    import tempfile
+
+    from dataset_gen.fidelity import check_fidelity_on_dataset
+
+    with tempfile.TemporaryDirectory(prefix="convmem-fidelity-") as work:
+        report = check_fidelity_on_dataset(dataset, Path(work) / "store")
+    rows = {f: {"items": a.items, "agree": a.agree, "rate": round(a.rate, 4)} for f, a in sorted(report.families.items())}
+    if as_json:
+        print(json.dumps({"families": rows, "disagreements": len(report.disagreements)}))
+        return
+    table = Table("family", "dev items", "agree", "agreement")
+    for family, row in rows.items():
+        table.add_row(family, str(row["items"]), str(row["agree"]), f"{100 * row['rate']:.1f}%")
+    console.print(table)
+    for d in report.disagreements:
+        console.print(f"[dim]{d.conversation_id} {d.category}/{d.family}:[/dim] {d.question[:70]!r}", highlight=False)
+
+
+@app.command()
+def retrieve(
+    question: Annotated[str, typer.Argument(help="The question to look up in memory.")],
+    conversation: Annotated[str, typer.Option("--conversation", "-c", help="Conversation id.")],
+    now: Annotated[str | None, typer.Option("--now", help="When it is asked (ISO 8601); default: now.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the chain, the SQL and the rows.")] = False,
+    retriever: Annotated[str, typer.Option("--retriever", help="agent, semantic@K, bm25@K or hybrid@K.")] = "agent",
+    planner: Annotated[str | None, typer.Option("--planner", help="rules, llm or auto.")] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find the turns that answer a question (no answer is written)."""
+    from agent.registry import build_retriever
+    from convmem.compose import build_llm
+    from convmem.retrieval.base import Query
+    from convmem.timeutil import parse_iso
+
+    cfg = settings(store, planner=planner)
+    try:
+        asked_at = parse_iso(now) if now else datetime.now()
+    except ValueError as exc:
+        raise ConfigError(f"--now: {exc}") from None
+    with open_store(cfg) as memory:
+        if memory.conversation(conversation) is None:
+            raise _unknown_conversation(conversation, memory.conversation_ids())
+        found = build_retriever(retriever, memory, cfg, llm=build_llm(cfg)).retrieve(
+            Query(conversation, question, asked_at)
+        )
+        turns = {t.turn_id: t for t in memory.tables.turns_by_ids(conversation, found.turn_ids)}
+    if as_json:
+        print(json.dumps({
+            "turn_ids": found.turn_ids, "scores": found.scores, "route": found.route,
+            "rewritten_query": found.rewritten_query,
+            "plan": found.plan.to_dict() if found.plan is not None else None,
+            "sql": found.sql, "params": [str(p) for p in found.params],
+        }))
+        return
+    if explain:
+        console.print(f"[bold]route[/bold]: {found.route or 'baseline'}")
+        if found.rewritten_query and found.rewritten_query != question:
+            console.print(f"[bold]rewritten[/bold]: {found.rewritten_query}", highlight=False)
+        if found.plan is not None:
+            console.print("[bold]chain[/bold]: " + " -> ".join(found.plan.describe()), highlight=False)
+        if found.sql:
+            console.print(f"[bold]sql[/bold]:\n{found.sql}", highlight=False)
+            console.print(f"[bold]params[/bold]: {[str(p) for p in found.params]}", highlight=False)
+        for note in found.notes:
+            console.print(f"[dim]{note}[/dim]", highlight=False)
+    table = Table("turn", "session", "when", "speaker", "text", "score", title=f"{len(found.turn_ids)} turn(s)")
+    for turn_id, score in zip(found.turn_ids, found.scores or [None] * len(found.turn_ids), strict=False):
+        turn = turns.get(turn_id)
+        if turn is None:
+            continue
+        table.add_row(turn_id, str(turn.session_index), f"{turn.spoken_at:%a %Y-%m-%d %H:%M}",
+                      turn.speaker, turn.text[:120], "" if score is None else f"{score:.2f}")
     console.print(table)
 
 

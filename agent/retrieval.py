@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from agent.context import carry_time_anchors
 from agent.grounding import ConversationFacts
+from agent.planners.llm import PLANNER_ERRORS, llm_plan, looks_time_related
 from agent.planners.rules import RankSettings, plan_question
 from convmem.config import Settings
 from convmem.embed.base import Embedder
@@ -72,16 +73,36 @@ class TimeAwareRetriever:
         facts = self.facts(query)
         resolved = carry_time_anchors(query.text, query.context, facts)
         planned = plan_question(query.conversation_id, query.text, facts, self.rank, resolved.grounding)
-        route = planned.route
-        if route == "content":
-            retrieval = self._content_search(query)
-        else:
-            retrieval = self.executor.run(planned.plan)
+        route, notes = planned.route, []
+        retrieval = None
+        if self._wants_llm(planned.grounding.has_time or bool(planned.grounding.speakers), query.text):
+            try:
+                plan = llm_plan(self.llm, query.conversation_id, resolved.query, facts)  # type: ignore[arg-type]
+                retrieval = self.executor.run(plan)
+                route = "time_content" if plan.semantic else "time"
+                notes.append("planner: llm")
+            except PLANNER_ERRORS as exc:
+                notes.append(f"planner: llm failed ({exc.code}: {exc.message}); used the rules")
+        if retrieval is None:
+            if route == "content":
+                retrieval = self._content_search(query)
+            else:
+                retrieval = self.executor.run(planned.plan)
         retrieval.route = route
+        retrieval.notes.extend(notes)
         retrieval.rewritten_query = resolved.query
         retrieval.notes.append(f"matched: {', '.join(planned.grounding.matched) or '-'}")
         retrieval.notes.append(f"took {1000 * (time.perf_counter() - started):.1f} ms")
         return retrieval
+
+    def _wants_llm(self, rules_found_time: bool, text: str) -> bool:
+        """``llm``: always (with an LLM); ``auto``: when the rules found no time expression
+        but the question looks time-related; ``rules``: never."""
+        if self.llm is None or self.settings.planner == "rules":
+            return False
+        if self.settings.planner == "llm":
+            return True
+        return not rules_found_time and looks_time_related(text)
 
     def _content_search(self, query: Query) -> Retrieval:
         if self._content is None:

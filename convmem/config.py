@@ -24,6 +24,9 @@ def default_store_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "convmem"
 
 
+CHOICES = {"planner": ("rules", "llm", "auto"), "disambiguator": ("context", "llm", "auto")}
+
+
 @dataclass(frozen=True)
 class Settings:
     # storage
@@ -52,6 +55,7 @@ class Settings:
     llm_max_retries: int = 2
     llm_max_tokens: int = 512
     llm_cache_dir: str = ""
+    llm_cache_mode: str = "record"  # record | replay | off (used when llm_cache_dir is set)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -72,6 +76,10 @@ class Settings:
 
     def with_overrides(self, **overrides: Any) -> Settings:
         clean = {k: v for k, v in overrides.items() if v is not None}
+        for name, allowed in CHOICES.items():
+            value = clean.get(name, getattr(self, name))
+            if value not in allowed:
+                raise ConfigError(f"{name} {value!r} is not one of {', '.join(allowed)}")
         if "store" in clean:
             clean["store"] = Path(clean["store"]).expanduser()
         unknown = set(clean) - {f.name for f in fields(self)}

@@ -26,7 +26,7 @@ _ORD = r"(?P<o>\d+)th"
 _CONNECT = r"(?:through|thru|to|until|till|and|-)"
 
 SESSION_RANGE = rx(
-    rf"\b{_NOUNS}\s+(?:number\s+|#)?(?P<a>\d+)\s+{_CONNECT}\s+(?:{_NOUN}\s+)?(?P<b>\d+)\b"
+    rf"\b{_NOUNS}\s+(?:number\s+|#)?(?P<a>\d+)(?:\s+{_CONNECT}\s+|\s*-\s*)(?:{_NOUN}\s+)?(?P<b>\d+)\b"
     rf"|\b{_NOUN}\s+(?P<a2>\d+)\s+{_CONNECT}\s+{_NOUN}\s+(?P<b2>\d+)\b"
     rf"|\b(?:{_OUR}\s+)?(?P<a3>\d+)th\s+{_CONNECT}\s+(?:{_OUR}\s+)?(?P<b3>\d+)th\s+{_NOUNS}\b"
 )
