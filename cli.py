@@ -210,11 +210,13 @@ def eval_tmd(
 ) -> None:
     """Ingest a TemporalMemoryDataset into OUT/store and score retrievers on its questions."""
     from agent.registry import parse_retriever_list
+    from convmem.compose import build_llm
     from eval.tmd import run_tmd
 
     names = parse_retriever_list(retriever)
+    cfg = settings()
     with progress_bar("ingest, then questions") as progress:
-        results = run_tmd(dataset, out, names, settings(), limit=limit, progress=progress,
+        results = run_tmd(dataset, out, names, cfg, llm=build_llm(cfg), limit=limit, progress=progress,
                           ingest_progress=progress)
     _render_eval(results, out)
 
@@ -229,11 +231,13 @@ def eval_questions(
 ) -> None:
     """Score retrievers on the project's question format (conversations already ingested)."""
     from agent.registry import parse_retriever_list
+    from convmem.compose import build_llm
     from eval.questions import run_questions
 
     names = parse_retriever_list(retriever)
+    cfg = settings(store)
     with progress_bar("questions") as progress:
-        results = run_questions(file, out, names, settings(store), limit=limit, progress=progress)
+        results = run_questions(file, out, names, cfg, llm=build_llm(cfg), limit=limit, progress=progress)
     _render_eval(results, out)
 
 
@@ -301,6 +305,7 @@ def generate_questions_command(
     from convmem.errors import ConfigError
     from convmem.timeutil import parse_iso
     from dataset_gen.anchoring import PRESETS
+    from dataset_gen.families import ALL_FAMILIES
     from dataset_gen.generator import GenerationConfig
     from dataset_gen.output import write_question_set
 
@@ -313,7 +318,7 @@ def generate_questions_command(
     chosen = tuple(f.strip() for value in families or [] for f in value.split(",") if f.strip())
     cfg = settings(store)
     config = GenerationConfig(
-        **({"families": chosen} if chosen else {}), per_family=per_family, ambiguous=ambiguous,
+        families=chosen or ALL_FAMILIES, per_family=per_family, ambiguous=ambiguous,
         paraphrases=paraphrases, seed=seed, anchoring=PRESETS[anchoring], asked_at=moment,
     )
     with open_store(cfg) as memory, progress_bar("conversations") as progress:
@@ -401,6 +406,98 @@ def retrieve(
         table.add_row(turn_id, str(turn.session_index), f"{turn.spoken_at:%a %Y-%m-%d %H:%M}",
                       turn.speaker, turn.text[:120], "" if score is None else f"{score:.2f}")
     console.print(table)
+
+
+ConversationOpt = Annotated[str, typer.Option("--conversation", "-c", help="Conversation id (default: chat).")]
+NowOpt = Annotated[str | None, typer.Option("--now", help="The time it is (ISO 8601); default: now.")]
+
+
+def _write(text: str) -> None:
+    """Plain text to stdout as it comes (answers stream), never read as rich markup."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _parse_now(now: str | None) -> datetime | None:
+    from convmem.timeutil import parse_iso
+
+    try:
+        return parse_iso(now) if now else None
+    except ValueError as exc:
+        raise ConfigError(f"--now: {exc}") from None
+
+
+@app.command()
+def chat(
+    conversation: ConversationOpt = "chat",
+    speaker: Annotated[str, typer.Option("--as", help="Your speaker name in memory.")] = "user",
+    now: Annotated[str | None, typer.Option("--now", help="Start the clock here (ISO 8601); turn times advance from it.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Chat with memory: every turn is stored at once, questions are answered from memory."""
+    from agent.chat import ChatSession, session_clock
+    from convmem.compose import build_llm
+    from convmem.storage.memory import DUCKDB_FILE
+
+    cfg = settings(store)
+    start = _parse_now(now)
+    missing = not (cfg.store / DUCKDB_FILE).exists()
+    try:
+        llm = build_llm(cfg)
+    except ConvmemError as exc:
+        _write(f"LLM not usable ({exc.message}); answering from memory without it.\n")
+        llm = None
+    with open_store(cfg, create=True) as memory:
+        session = ChatSession(memory, cfg, llm, conversation_id=conversation, speaker=speaker,
+                              clock=session_clock(start), output=_write)
+        if missing:
+            _write(f"No memory at {cfg.store} yet: created one.\n")
+        session.opening()
+        while True:
+            try:
+                line = input("you> ")
+            except (EOFError, KeyboardInterrupt):
+                _write("\n")
+                break
+            if not session.handle(line):
+                break
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question to answer from memory.")],
+    conversation: ConversationOpt = "chat",
+    now: NowOpt = None,
+    context: Annotated[Path | None, typer.Option("--context", help="JSON list of {speaker, text}: the dialogue before the question.")] = None,
+    store: StoreOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print answer, rewritten_query, plan, turn_ids, latency_ms as JSON.")] = False,
+) -> None:
+    """Answer one question from memory (with the LLM when one is configured)."""
+    from agent.chat import read_dialogue_file
+    from agent.pipeline import Agent
+    from convmem.compose import build_llm
+    from convmem.errors import EmptyMemoryError
+    from convmem.retrieval.base import Query
+
+    cfg = settings(store)
+    asked_at = _parse_now(now) or datetime.now()
+    dialogue = read_dialogue_file(context) if context is not None else ()
+    with open_store(cfg) as memory:
+        known = memory.conversation_ids()
+        if not known:
+            raise EmptyMemoryError(f"memory at {cfg.store} is empty; run `convmem ingest PATH` first")
+        if conversation not in known:
+            raise _unknown_conversation(conversation, known)
+        agent = Agent(memory, cfg, build_llm(cfg))
+        result = agent.ask(Query(conversation, question, asked_at, dialogue),
+                           on_text=None if as_json else _write)
+    if as_json:
+        print(json.dumps(result.as_dict()))
+    else:
+        _write("\n")
+    if result.llm_error is not None:
+        error = result.llm_error
+        raise type(error)(f"{error.message} (the answer comes from memory without the LLM)")
 
 
 def _unknown_conversation(conversation: str, known: list[str]) -> ConvmemError:

@@ -9,18 +9,44 @@ BM25, fused by reciprocal rank) over the conversation.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from agent.context import carry_time_anchors
+from agent.context import Disambiguated, carry_time_anchors
 from agent.grounding import ConversationFacts
 from agent.planners.llm import PLANNER_ERRORS, llm_plan, looks_time_related
-from agent.planners.rules import RankSettings, plan_question
+from agent.planners.rules import RankSettings, RulesPlan, plan_question
 from convmem.config import Settings
 from convmem.embed.base import Embedder
 from convmem.errors import NotFoundError
 from convmem.retrieval.base import Query, Retrieval
 from convmem.retrieval.executor import PlanExecutor
+from convmem.retrieval.plan import Plan, validate_plan
 from convmem.storage.memory import MemoryStore
+
+
+@dataclass
+class PlannedQuery:
+    """What the planning step decided, before anything runs (so a trace can time and
+    show planning and retrieval apart)."""
+
+    query: Query
+    resolved: Disambiguated
+    rules: RulesPlan
+    llm_plan: Plan | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def route(self) -> str:
+        if self.llm_plan is not None:
+            return "time_content" if self.llm_plan.semantic else "time"
+        return self.rules.route
+
+    @property
+    def plan(self) -> Plan | None:
+        """The chain that will run; ``None`` when content search runs instead."""
+        if self.llm_plan is not None:
+            return self.llm_plan
+        return None if self.rules.route == "content" else self.rules.plan
 
 
 @dataclass
@@ -44,7 +70,8 @@ class TimeAwareRetriever:
         self.settings = settings
         self.llm = llm
         self.embedder = embedder or store.embedder
-        self.rank = rank or RankSettings(k=settings.retrieval_k)
+        cutoff = settings.time_content_cutoff
+        self.rank = rank or RankSettings(settings.time_content_k, cutoff if cutoff >= 0 else None)
         self.executor = PlanExecutor(store, self.embedder)
         self._known: dict[str, _Known] = {}
         self._content = None
@@ -68,30 +95,48 @@ class TimeAwareRetriever:
             current_session=query.current_session,
         )
 
-    def retrieve(self, query: Query) -> Retrieval:
-        started = time.perf_counter()
+    def plan(self, query: Query, resolved: Disambiguated | None = None) -> PlannedQuery:
+        """Decide what to run (the rules' chain, or a validated LLM chain) without running it.
+
+        ``resolved`` is a disambiguation made by the caller (the agent's rewriter); without
+        one, the time anchors of ``query.context`` are carried here."""
         facts = self.facts(query)
-        resolved = carry_time_anchors(query.text, query.context, facts)
-        planned = plan_question(query.conversation_id, query.text, facts, self.rank, resolved.grounding)
-        route, notes = planned.route, []
-        retrieval = None
-        if self._wants_llm(planned.grounding.has_time or bool(planned.grounding.speakers), query.text):
+        resolved = resolved or carry_time_anchors(query.text, query.context, facts)
+        rules = plan_question(query.conversation_id, query.text, facts, self.rank, resolved.grounding)
+        planned = PlannedQuery(query, resolved, rules)
+        if self._wants_llm(rules.grounding.has_time or bool(rules.grounding.speakers), query.text):
             try:
                 plan = llm_plan(self.llm, query.conversation_id, resolved.query, facts)  # type: ignore[arg-type]
-                retrieval = self.executor.run(plan)
-                route = "time_content" if plan.semantic else "time"
-                notes.append("planner: llm")
+                validate_plan(plan, self.executor.live_columns)
+                planned.llm_plan = plan
+                planned.notes.append("planner: llm")
             except PLANNER_ERRORS as exc:
-                notes.append(f"planner: llm failed ({exc.code}: {exc.message}); used the rules")
+                planned.notes.append(f"planner: llm failed ({exc.code}: {exc.message}); used the rules")
+        return planned
+
+    def run(self, planned: PlannedQuery) -> Retrieval:
+        """Run what ``plan`` decided; an LLM chain that fails to run falls back to the rules."""
+        route, notes, retrieval = planned.route, list(planned.notes), None
+        if planned.llm_plan is not None:
+            try:
+                retrieval = self.executor.run(planned.llm_plan)
+            except PLANNER_ERRORS as exc:
+                notes[-1] = f"planner: llm failed ({exc.code}: {exc.message}); used the rules"
+                route = planned.rules.route
         if retrieval is None:
             if route == "content":
-                retrieval = self._content_search(query)
+                retrieval = self._content_search(planned.query)
             else:
-                retrieval = self.executor.run(planned.plan)
+                retrieval = self.executor.run(planned.rules.plan)
         retrieval.route = route
         retrieval.notes.extend(notes)
-        retrieval.rewritten_query = resolved.query
-        retrieval.notes.append(f"matched: {', '.join(planned.grounding.matched) or '-'}")
+        retrieval.rewritten_query = planned.resolved.query
+        retrieval.notes.append(f"matched: {', '.join(planned.rules.grounding.matched) or '-'}")
+        return retrieval
+
+    def retrieve(self, query: Query, resolved: Disambiguated | None = None) -> Retrieval:
+        started = time.perf_counter()
+        retrieval = self.run(self.plan(query, resolved))
         retrieval.notes.append(f"took {1000 * (time.perf_counter() - started):.1f} ms")
         return retrieval
 
@@ -108,5 +153,5 @@ class TimeAwareRetriever:
         if self._content is None:
             from convmem.retrieval.baselines import HybridRetriever
 
-            self._content = HybridRetriever(self.store, self.embedder, self.rank.k)
+            self._content = HybridRetriever(self.store, self.embedder, self.settings.retrieval_k)
         return self._content.retrieve(query)

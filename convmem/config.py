@@ -45,7 +45,9 @@ class Settings:
     # retrieval
     planner: str = "auto"  # rules | llm | auto
     disambiguator: str = "auto"  # context | llm | auto
-    retrieval_k: int = 10
+    retrieval_k: int = 10  # content-only questions: hybrid top-k
+    time_content_k: int = 5  # time+content questions: at most k of the rows the plan selects
+    time_content_cutoff: float = -1.0  # keep rows scoring within this of the best; < 0: off
     # llm: backend "" means no LLM (extractive answers)
     llm_backend: str = ""
     llm_base_url: str = ""

@@ -70,7 +70,8 @@ AGO = rx(r"\b(?P<n>\d+|a|an)\s+(?P<unit>days?|weeks?|months?)\s+(?:ago|back|earl
 DAY_BEFORE_YESTERDAY = rx(r"\b(?:the\s+)?day\s+before\s+yesterday\b")
 WEEK_BEFORE_LAST = rx(r"\b(?:the\s+)?(?P<unit>week|month)\s+before\s+last\b")
 PART_TODAY = rx(
-    r"\b(?:(?P<early>earlier)\s+)?(?:(?:this|today's|todays)\s+)(?P<part>morning|afternoon|evening)\b"
+    r"\b(?:(?P<early>earlier)\s+(?:this|today's|todays|in\s+the)\s+|(?:this|today's|todays)\s+)"
+    r"(?P<part>morning|afternoon|evening)\b"
     r"|\btonight\b|\blast\s+night\b"
 )
 YESTERDAY_PART = rx(r"\byesterday\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night)\b")

@@ -31,7 +31,7 @@ SESSION_RANGE = rx(
     rf"|\b(?:{_OUR}\s+)?(?P<a3>\d+)th\s+{_CONNECT}\s+(?:{_OUR}\s+)?(?P<b3>\d+)th\s+{_NOUNS}\b"
 )
 FIRST_N = rx(rf"\b(?:{_OUR}\s+)?(?P<which>1th|last|latest|past|most recent|previous)\s+(?P<n>\d+)\s+{_NOUNS}\b")
-AGO = rx(rf"\b(?P<n>\d+|a|an)\s+{_NOUN}\s+(?:ago|back|earlier)\b")
+AGO = rx(rf"\b(?P<n>\d+|a|an)\s+{_NOUN}\s+(?:ago|back)\b")
 BEFORE_LAST = rx(
     rf"\b(?:{_OUR}\s+)?(?:time|{_NOUN})\s+before\s+(?:the\s+)?last(?:\s+(?:one|time|{_NOUN}))?\b"
     r"|\b(?:the\s+)?(?:one|1|time|session|chat|discussion|conversation)\s+before\s+(?:that|it|this)\b"
@@ -49,6 +49,7 @@ ORDINAL = rx(
 FIRST_EVER = rx(rf"\b(?:{_OUR}\s+)?(?:very\s+)?first\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b")
 POSITION = rx(
     r"\b(?:at|in|near|towards?|by)\s+the\s+(?P<where>beginning|start|end|close|middle)\s+of\b"
+    rf"(?=\s+(?:(?:our|the|that|this|my|it|\d+th|last|latest|previous|1th|·)\s*)*(?:{_NOUN}|·|it\b))"
     r"|\b(?:to\s+)?(?:start|begin|open|end|close|wrap)(?:ed)?\s+(?:the|that|our)\s+(?:conversation|discussion|session|chat)\b"
 )
 FIRST_THING = rx(

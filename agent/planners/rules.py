@@ -17,8 +17,8 @@ MAX_DAYS_IN_LIST = 64
 
 @dataclass(frozen=True)
 class RankSettings:
-    k: int = 10
-    relative_cutoff: float | None = 0.12
+    k: int = 5
+    relative_cutoff: float | None = None
 
 
 @dataclass
@@ -49,7 +49,7 @@ def plan_question(
     if grounding.position:
         tail.append(KeepRows(grounding.position.which, grounding.position.n))  # type: ignore[arg-type]
     if content:
-        tail.append(SemanticRank(question, rank.k, rank.relative_cutoff))
+        tail.append(SemanticRank(question, rank.k, rank.relative_cutoff, tuple(content)))
     plan = Plan(conversation_id, (*_calendar_ops(grounding), *tail))
     if grounding.days_ago is not None:
         # Sessions begun N whole days before asking; else the calendar day today - N.

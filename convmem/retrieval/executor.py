@@ -16,6 +16,7 @@ from convmem.embed.base import Embedder
 from convmem.errors import PlanError
 from convmem.retrieval.base import Retrieval
 from convmem.retrieval.compile import compile_plan
+from convmem.retrieval.lexical import keyword_scores, terms
 from convmem.retrieval.plan import Plan, SemanticRank, validate_plan
 from convmem.storage.memory import MemoryStore
 from convmem.storage.tables import row_to_turn
@@ -85,14 +86,20 @@ class PlanExecutor:
     def rank(
         self, turns: Sequence[Turn], rank: SemanticRank, query_vector: np.ndarray | None = None
     ) -> tuple[list[str], list[float]]:
-        if query_vector is None:
-            query_vector = self.embedder.embed([rank.text])[0]
+        """Score = keyword overlap scaled to the best candidate's (0..1) plus the mean
+        cosine similarity of the question and of its keywords to each turn."""
+        keywords = list(rank.keywords) or sorted(terms(rank.text))
+        queries = [rank.text, " ".join(keywords)] if rank.keywords else [rank.text]
+        vectors = self.embedder.embed(queries) if query_vector is None else np.stack([query_vector])
         matrix = self.vectors.get([vector_id(t.conversation_id, t.turn_id) for t in turns])
-        similarity = matrix @ query_vector
-        order = np.argsort(-similarity, kind="stable")[: rank.k]
-        best = float(similarity[order[0]])
+        similarity = (matrix @ vectors.T).mean(axis=1)
+        overlap = keyword_scores(keywords, [t.text for t in turns])
+        top = float(overlap.max()) if len(overlap) else 0.0
+        score = (overlap / top if top > 0 else overlap) + similarity
+        order = np.argsort(-score, kind="stable")[: rank.k]
+        best = float(score[order[0]])
         keep = [
             int(i) for i in order
-            if rank.relative_cutoff is None or float(similarity[i]) >= best - rank.relative_cutoff
+            if rank.relative_cutoff is None or float(score[i]) >= best - rank.relative_cutoff
         ]
-        return [turns[i].turn_id for i in keep], [float(similarity[i]) for i in keep]
+        return [turns[i].turn_id for i in keep], [float(score[i]) for i in keep]

@@ -87,12 +87,14 @@ class Limit:
 
 @dataclass(frozen=True)
 class SemanticRank:
-    """Rank the surviving rows by similarity to ``text``; keep at most ``k`` and, with a
-    ``min_score``, only rows whose similarity is close enough to the best one."""
+    """Rank the surviving rows by relevance to ``text``: keyword overlap (with
+    ``keywords``, else the text's words) plus embedding similarity; keep at most ``k`` and,
+    with a ``relative_cutoff``, only rows whose score is that close to the best one."""
 
     text: str
     k: int = 10
     relative_cutoff: float | None = None
+    keywords: tuple[str, ...] = ()
     op: Literal["semantic_rank"] = "semantic_rank"
 
 
@@ -245,7 +247,10 @@ def _validate_op(op: Any, allowed: set[str], where: str) -> Operation:
         cutoff = op.relative_cutoff
         if cutoff is not None and (not isinstance(cutoff, int | float) or not 0 <= cutoff <= 2):
             raise PlanError(f"{where}: relative_cutoff must be between 0 and 2")
-        return SemanticRank(op.text, _count(op.k, where, "k"), cutoff)
+        keywords = tuple(op.keywords or ())
+        if len(keywords) > 32 or not all(isinstance(w, str) and len(w) <= 64 for w in keywords):
+            raise PlanError(f"{where}: keywords must be at most 32 words")
+        return SemanticRank(op.text, _count(op.k, where, "k"), cutoff, keywords)
     raise PlanError(f"{where}: unknown operation {op!r}")
 
 

@@ -248,3 +248,22 @@ def test_past_sessions_exclude_the_one_in_progress() -> None:
     assert FACTS.past_session_count == 12
     live = ConversationFacts(ASKED, FACTS.speakers, SESSIONS, current_session=12)
     assert live.past_session_count == 11
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what did Tom do to relax at the end of the day",
+        "we had a discussion earlier about bikes",
+        "what may we have planned",
+    ],
+)
+def test_idioms_are_not_time_references(text: str) -> None:
+    g = ground(text, FACTS)
+    assert g.position is None and g.session_pick is None and g.day_spans == []
+
+
+def test_earlier_in_the_morning_is_today_before_asking() -> None:
+    assert ground("what came up earlier in the morning", FACTS).windows == [
+        Window(datetime(2024, 3, 13, 5), datetime(2024, 3, 13, 12))
+    ]

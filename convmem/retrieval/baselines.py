@@ -1,0 +1,109 @@
+"""Baseline retrievers: what a memory without any notion of time does.
+
+``semantic@k`` is the baseline of Alonso et al. 2024: the ``k`` turns of the asking
+conversation whose vectors are nearest the request.  ``bm25@k`` ranks by word overlap
+and ``hybrid@k`` fuses both rankings by reciprocal rank.  All three look at the request
+text only (``Query.text``), never at ``Query.context`` or ``Query.asked_at``.
+"""
+
+from __future__ import annotations
+
+from convmem.embed.base import Embedder
+from convmem.errors import ConfigError, EmbeddingError
+from convmem.retrieval.base import Query, Retrieval
+from convmem.retrieval.bm25 import BM25Search
+from convmem.retrieval.fusion import RRF_K, reciprocal_rank_fusion
+from convmem.storage.memory import MemoryStore
+from convmem.types import split_vector_id
+
+ROUTE = "baseline"
+HYBRID_POOL = 50  # each side contributes at least this many candidates to the fusion
+
+
+def _check_k(k: int) -> int:
+    if k < 1:
+        raise ConfigError(f"retriever k must be at least 1, got {k}")
+    return k
+
+
+class SemanticRetriever:
+    """Vector top-k within the query's conversation (a Chroma ``where`` filter)."""
+
+    def __init__(self, store: MemoryStore, embedder: Embedder, k: int = 10) -> None:
+        if embedder.name != store.embedder.name:
+            raise EmbeddingError(
+                f"query embedder {embedder.name!r} does not match the store's {store.embedder.name!r};"
+                " build the retriever with the store's embedder"
+            )
+        self.store = store
+        self.embedder = embedder
+        self.k = _check_k(k)
+        self.name = f"semantic@{k}"
+
+    def ranked(self, query: Query, k: int) -> list[tuple[str, float]]:
+        if not query.text.strip():
+            return []
+        vector = self.embedder.embed([query.text])[0]
+        hits = self.store.vectors.search(vector, k, where={"conversation_id": query.conversation_id})
+        return [(split_vector_id(hit.vector_id)[1], hit.score) for hit in hits]
+
+    def retrieve(self, query: Query) -> Retrieval:
+        ranked = self.ranked(query, self.k)
+        return Retrieval(
+            turn_ids=[turn_id for turn_id, _ in ranked],
+            scores=[score for _, score in ranked],
+            route=ROUTE,
+            rewritten_query=query.text,
+        )
+
+
+class BM25Retriever:
+    """BM25 top-k within the query's conversation; turns sharing no word are never returned."""
+
+    def __init__(self, store: MemoryStore, k: int = 10, search: BM25Search | None = None) -> None:
+        self.store = store
+        self.k = _check_k(k)
+        self.search = search or BM25Search(store)
+        self.name = f"bm25@{k}"
+
+    def retrieve(self, query: Query) -> Retrieval:
+        hits = self.search.search(query.conversation_id, query.text, self.k)
+        notes = [] if hits else ["no turn shares a word with the request"]
+        return Retrieval(
+            turn_ids=[h.turn_id for h in hits],
+            scores=[h.score for h in hits],
+            route=ROUTE,
+            rewritten_query=query.text,
+            notes=notes,
+        )
+
+
+class HybridRetriever:
+    """Vector and BM25 rankings of the same conversation fused by reciprocal rank (k=60)."""
+
+    def __init__(
+        self,
+        store: MemoryStore,
+        embedder: Embedder,
+        k: int = 10,
+        search: BM25Search | None = None,
+        rrf_k: int = RRF_K,
+    ) -> None:
+        self.k = _check_k(k)
+        self.semantic = SemanticRetriever(store, embedder, k)
+        self.bm25 = BM25Retriever(store, k, search)
+        self.rrf_k = rrf_k
+        self.name = f"hybrid@{k}"
+
+    def retrieve(self, query: Query) -> Retrieval:
+        pool = max(2 * self.k, HYBRID_POOL)
+        vector_ids = [turn_id for turn_id, _ in self.semantic.ranked(query, pool)]
+        word_ids = [h.turn_id for h in self.bm25.search.search(query.conversation_id, query.text, pool)]
+        fused = reciprocal_rank_fusion([vector_ids, word_ids], k=self.rrf_k)[: self.k]
+        return Retrieval(
+            turn_ids=[turn_id for turn_id, _ in fused],
+            scores=[score for _, score in fused],
+            route=ROUTE,
+            rewritten_query=query.text,
+            notes=[f"fused {len(vector_ids)} vector and {len(word_ids)} BM25 candidates"],
+        )
