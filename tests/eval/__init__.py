@@ -1,0 +1,1 @@
+"""Tests of the evaluation runners and metrics."""
