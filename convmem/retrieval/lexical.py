@@ -15,11 +15,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from convmem.retrieval.bm25 import STOP_WORDS as BM25_STOP_WORDS
+
 _TOKEN = re.compile(r"[a-z0-9]+")
 _SUFFIXES = ("ing", "ed", "es", "s", "er", "ly")
-STOP_WORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "my", "of", "on", "or", "our", "she", "so", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "where", "which", "who", "will", "with", "would", "you", "your", "about", "said", "say", "says", "mention", "mentioned", "tell", "told"]
-)
+# Beyond BM25's stop words, the speech verbs questions are phrased with.
+STOP_WORDS = BM25_STOP_WORDS | {"about", "said", "say", "says", "mention", "mentioned", "tell", "told"}
 MIN_PREFIX = 4
 
 
