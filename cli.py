@@ -199,6 +199,16 @@ RetrieverOpt = Annotated[
 ]
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder for results.json and report.md.")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="At most N questions per type.")]
+BaselineOpt = Annotated[Path | None, typer.Option("--baseline", help="An earlier results.json: add deltas and gate on it.")]
+GateMetricOpt = Annotated[str, typer.Option("--gate-metric", help="Metric that may not drop: recall, precision, f1, f2 or recall@K.")]
+GateToleranceOpt = Annotated[float, typer.Option("--gate-tolerance", help="Largest allowed drop (fraction, 0.01 = 1 point).")]
+
+
+def _gate(baseline: Path | None, metric: str, tolerance: float, dataset: str) -> Any:
+    """The regression gate, checked before any slow work (None without --baseline)."""
+    from eval.gate import load_gate
+
+    return None if baseline is None else load_gate(baseline, metric, tolerance, dataset)
 
 
 @eval_app.command("tmd")
@@ -207,6 +217,9 @@ def eval_tmd(
     out: OutOpt,
     retriever: RetrieverOpt = "agent,semantic@10,semantic@20,semantic@30,bm25@10",
     limit: LimitOpt = None,
+    baseline: BaselineOpt = None,
+    gate_metric: GateMetricOpt = "recall",
+    gate_tolerance: GateToleranceOpt = 0.01,
 ) -> None:
     """Ingest a TemporalMemoryDataset into OUT/store and score retrievers on its questions."""
     from agent.registry import parse_retriever_list
@@ -214,10 +227,11 @@ def eval_tmd(
     from eval.tmd import run_tmd
 
     names = parse_retriever_list(retriever)
+    gate = _gate(baseline, gate_metric, gate_tolerance, "tmd")
     cfg = settings()
     with progress_bar("ingest, then questions") as progress:
         results = run_tmd(dataset, out, names, cfg, llm=build_llm(cfg), limit=limit, progress=progress,
-                          ingest_progress=progress)
+                          ingest_progress=progress, gate=gate)
     _render_eval(results, out)
 
 
@@ -228,6 +242,9 @@ def eval_questions(
     store: StoreOpt = None,
     retriever: RetrieverOpt = "agent,semantic@10,bm25@10",
     limit: LimitOpt = None,
+    baseline: BaselineOpt = None,
+    gate_metric: GateMetricOpt = "recall",
+    gate_tolerance: GateToleranceOpt = 0.01,
 ) -> None:
     """Score retrievers on the project's question format (conversations already ingested)."""
     from agent.registry import parse_retriever_list
@@ -235,21 +252,108 @@ def eval_questions(
     from eval.questions import run_questions
 
     names = parse_retriever_list(retriever)
+    gate = _gate(baseline, gate_metric, gate_tolerance, "questions")
     cfg = settings(store)
     with progress_bar("questions") as progress:
-        results = run_questions(file, out, names, cfg, llm=build_llm(cfg), limit=limit, progress=progress)
+        results = run_questions(file, out, names, cfg, llm=build_llm(cfg), limit=limit, progress=progress,
+                                gate=gate)
+    _render_eval(results, out)
+
+
+@eval_app.command("locomo")
+def eval_locomo(
+    dataset: Annotated[Path, typer.Argument(help="LoCoMo conversations with qa: a folder of JSON files or locomo10.json.")],
+    out: OutOpt,
+    retriever: RetrieverOpt = "semantic@20,bm25@20,hybrid@20,agent",
+    answers: Annotated[bool, typer.Option("--answers/--no-answers", help="Score answers when an LLM is configured.")] = True,
+    context_budget: Annotated[int | None, typer.Option("--context-budget", min=1, help="Tokens the full-conversation baseline may use (default 32000).")] = None,
+    baseline: BaselineOpt = None,
+    gate_metric: GateMetricOpt = "recall",
+    gate_tolerance: GateToleranceOpt = 0.01,
+) -> None:
+    """Ingest LoCoMo conversations into OUT/store; evidence recall@5/10/20 per category (and
+    answer quality when an LLM is configured, cached in OUT/llm-cache)."""
+    from agent.registry import parse_retriever_list
+    from convmem.compose import build_llm
+    from eval.locomo import run_locomo
+
+    names = parse_retriever_list(retriever)
+    gate = _gate(baseline, gate_metric, gate_tolerance, "locomo")
+    cfg = settings()
+    cfg = cfg.with_overrides(llm_cache_dir=cfg.llm_cache_dir or str(out / "llm-cache"))
+    with progress_bar("ingest, then questions") as progress:
+        results = run_locomo(dataset, out, names, cfg, llm=build_llm(cfg), progress=progress,
+                             ingest_progress=progress, gate=gate, answers=answers, context_budget=context_budget)
     _render_eval(results, out)
 
 
 def _render_eval(results: dict[str, Any], out: Path) -> None:
+    from eval.gate import raise_if_failed
     from eval.report import summary_rows
 
     header, rows = summary_rows(results)
-    table = Table(*header, title=f"{results['dataset']}: metrics in percent")
+    table = Table(title=f"{results['dataset']}: metrics in percent")
+    for position, name in enumerate(header):
+        table.add_column(name, no_wrap=position < 2, justify="left" if position < 2 else "right")
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    console.print(f"wrote {out / 'results.json'} and {out / 'report.md'}")
+    console.print(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'report.html'}")
+    comparison = results.get("comparison")
+    if comparison and comparison["passed"]:
+        console.print(comparison["message"], highlight=False)
+    raise_if_failed(results)
+
+
+bench_app = typer.Typer(help="Benchmarks that print numbers.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("scale")
+def bench_scale(
+    out: Annotated[Path, typer.Option("--out", help="Folder for scale.json, scale.md, scale.html and the transcript.")],
+    turns: Annotated[str, typer.Option("--turns", help="Comma-separated memory sizes in turns.")] = "10000,100000,1000000",
+    embedder: Annotated[str, typer.Option("--embedder", help="hash (default: measures the store), minilm, ...")] = "hash",
+    questions: Annotated[int, typer.Option("--questions", min=1, help="Timed questions per kind per size.")] = 200,
+    seed: SeedOpt = 0,
+    keep_store: Annotated[bool, typer.Option("--keep-store", help="Keep the store in OUT/store (else a temp dir, removed).")] = False,
+) -> None:
+    """Ingest simulated conversations into one growing store; at each size record ingest
+    throughput, disk size and time-only / time+content / content-only retrieval latency."""
+    import shutil
+    import tempfile
+
+    from convmem.compose import build_embedder
+    from dataset_gen.simulator import SimulationConfig, write_conversations
+    from eval.scale import conversations_from_jsonl, run_scale
+    from eval.scale_report import scale_markdown, write_scale_outputs
+
+    try:
+        sizes = sorted({int(t.replace("_", "")) for t in turns.split(",") if t.strip()})
+    except ValueError:
+        raise ConfigError(f"--turns {turns!r}: give comma-separated whole numbers, e.g. 10000,100000") from None
+    if not sizes or sizes[0] < 1:
+        raise ConfigError("--turns needs at least one positive size")
+    cfg = settings(embedder=embedder)
+    transcript = out / f"simulated-{sizes[-1]}-seed{seed}.jsonl"
+    if not transcript.exists():
+        with progress_bar("simulating") as progress:
+            write_conversations(transcript, SimulationConfig(conversations=None, max_turns=sizes[-1], seed=seed),
+                                None, progress)
+    if keep_store and (out / "store").exists():
+        raise ConfigError(f"{out / 'store'} exists; remove it or run without --keep-store")
+    temp = None if keep_store else Path(tempfile.mkdtemp(prefix="scale-store-", dir=out))
+    try:
+        results = run_scale(conversations_from_jsonl([transcript], cfg.session_gap_minutes),
+                            (temp or out) / "store", cfg, build_embedder(cfg), sizes, questions, seed,
+                            progress=lambda message: err_console.print(f"[dim]{message}[/dim]", highlight=False))
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+    results["config"]["transcript"] = str(transcript)
+    write_scale_outputs(out, results)
+    print(scale_markdown(results))
+    console.print(f"wrote {out / 'scale.json'}, {out / 'scale.md'} and {out / 'scale.html'}")
 
 
 generate_app = typer.Typer(help="Generate conversations and evaluation questions.", no_args_is_help=True)

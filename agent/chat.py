@@ -37,6 +37,10 @@ HELP = """Commands:
   /quit      end the chat (end of input works too)"""
 
 
+def _write_stdout(text: str) -> None:
+    print(text, end="", flush=True)  # answers arrive in pieces: no newline of its own
+
+
 def session_clock(start: datetime | None = None, monotonic: Callable[[], float] = time.monotonic) -> Clock:
     """The wall clock, or a clock that starts at ``start`` and advances in real time."""
     if start is None:
@@ -60,7 +64,7 @@ class ChatSession:
         speaker: str = "user",
         assistant: str = "assistant",
         clock: Clock = datetime.now,
-        output: TextSink = print,
+        output: TextSink | None = None,
         agent: Agent | None = None,
     ) -> None:
         if not speaker.strip() or speaker.strip() == assistant:
@@ -73,7 +77,7 @@ class ChatSession:
         self.speaker = speaker.strip()
         self.assistant = assistant
         self.clock = clock
-        self.output = output
+        self.output = output or _write_stdout
         self.agent = agent or Agent(store, settings, llm)
         self.history: list[DialogueTurn] = []
         self.last: AgentAnswer | None = None

@@ -46,6 +46,10 @@ _TOPIC_REF = re.compile(
     rf"(?!\s+(?:{_TIME_NOUNS})s?\b)",
     re.IGNORECASE,
 )
+_TIME_REF = re.compile(
+    rf"\b(?:then|that time|those times|(?:that|this|the same|those)\s+(?:{_TIME_NOUNS})s?)\b",
+    re.IGNORECASE,
+)
 # Words people use around a topic without being one ("I cannot remember that far back").
 _FILLER_TEXT = """
     absolutely always amazing awesome better bit cannot definitely far glad happy honestly
@@ -53,6 +57,7 @@ _FILLER_TEXT = """
     totally trying usual usually wonderful yeah yep
 """
 FILLER = frozenset(_FILLER_TEXT.split())
+_ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 
 
 @dataclass(frozen=True)
@@ -103,8 +108,9 @@ class ContextDisambiguator:
             match = list(_TOPIC_REF.finditer(text))[-1]
             text = text[: match.start("ref")] + topic + text[match.end("ref"):]
             carried.append(f"topic: {topic}")
-        own_first = carry_time_anchors(text, tuple(reversed(turns[: _asker_count(context, facts.asker)])), facts)
-        resolved = own_first if own_first.carried_from else carry_time_anchors(text, tuple(context), facts)
+        earlier = tuple(context) if _refers_back(request, facts) else ()
+        own_first = carry_time_anchors(text, tuple(reversed(turns[: _asker_count(earlier, facts.asker)])), facts)
+        resolved = own_first if own_first.carried_from else carry_time_anchors(text, earlier, facts)
         if resolved.carried_from:
             carried.append("time: " + resolved.query[len(text.rstrip()):].strip(" []"))
         return Rewrite(resolved.query, text, resolved, "context" if carried else "none", tuple(carried))
@@ -202,6 +208,14 @@ def _asker_count(context: Sequence[DialogueTurn], asker: str | None) -> int:
     return sum(1 for t in context[-RECENT_TURNS:] if asker and t.speaker == asker)
 
 
+def _refers_back(request: str, facts: ConversationFacts) -> bool:
+    """Whether the request leans on the dialogue for its time: it says what it is about
+    only vaguely ("Can you summarize what we discussed?") or points back ("then", "that
+    conversation").  A request with a subject of its own ("What is my puppy's name?")
+    stands alone, and the time of an earlier turn is not forced on it."""
+    return bool(_TIME_REF.search(request)) or not _topic_words(request, facts)
+
+
 def _referred_speaker(text: str, turns: list[DialogueTurn], facts: ConversationFacts) -> str | None:
     """The person "she"/"he" stands for when the request asks what someone said and names
     nobody: the last speaker constraint, or failing that the last name, in the turns."""
@@ -243,4 +257,5 @@ def _referred_topic(text: str, turns: list[DialogueTurn], facts: ConversationFac
 
 def _topic_words(text: str, facts: ConversationFacts) -> list[str]:
     words = content_words(ground(text, facts).residual, facts.speakers)
-    return [w for w in dict.fromkeys(words) if w not in FILLER]
+    # "first" is normalised to "1th", whose suffix is no topic either.
+    return [w for w in dict.fromkeys(words) if w not in FILLER and w not in _ORDINAL_SUFFIXES]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.answer import Answer, Answerer, Evidence, ExtractiveAnswerer, LLMAnswerer, TextSink
+from agent.answer.base import UNAVAILABLE_OPENING
 from agent.disambiguate import Disambiguator, Rewrite, build_disambiguator
 from agent.retrieval import PlannedQuery, TimeAwareRetriever
 from agent.trace import AgentTrace
@@ -147,7 +148,7 @@ class Agent:
 
 def unavailable_line(error: LLMError) -> str:
     reason = " ".join(error.message.split())
-    return f"(The LLM was unavailable: {reason}. This answer comes straight from memory.)"
+    return f"{UNAVAILABLE_OPENING}: {reason}. This answer comes straight from memory.)"
 
 
 def _query_input(query: Query, method: str) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from typing import Protocol
 from convmem.types import Turn
 
 TextSink = Callable[[str], None]  # receives the answer as it is written (deltas)
-NOTHING_FOUND = "Memory holds nothing relevant to that question."
+NOTHING_FOUND = "Memory holds nothing relevant to that."
+EXTRACTIVE_OPENING = "From memory ("
+UNAVAILABLE_OPENING = "(The LLM was unavailable"
 
 _CITATION = re.compile(r"\bt:([A-Za-z0-9][A-Za-z0-9_.\-]*)")
 _CITATION_GROUP = re.compile(r"\[([^\[\]]*\bt:[^\[\]]*)\]")
@@ -48,3 +50,9 @@ def citations(text: str, known: Collection[str]) -> tuple[str, ...]:
     for group in _CITATION_GROUP.findall(text):
         found.extend(i.rstrip(".-") for i in _CITATION.findall(group))
     return tuple(i for i in dict.fromkeys(found) if i in known)
+
+
+def repeats_memory(text: str) -> bool:
+    """Whether a stored turn is an earlier extractive answer (the chat stores its answers):
+    it only quotes other turns, so quoting it again adds nothing."""
+    return text.startswith((EXTRACTIVE_OPENING, UNAVAILABLE_OPENING)) or text == NOTHING_FOUND

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.answer.base import NOTHING_FOUND, Answer, Evidence, TextSink
+from agent.answer.base import (
+    EXTRACTIVE_OPENING,
+    NOTHING_FOUND,
+    Answer,
+    Evidence,
+    TextSink,
+    repeats_memory,
+)
 from agent.grounding import content_words
 from convmem.retrieval.bm25 import tokenize
 from convmem.types import Turn
@@ -26,7 +33,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _OWN_CITATION = re.compile(r"\s*\[t:[^\]]*\]")
 DAMPING = 0.85
 ITERATIONS = 60
-QUESTION_WEIGHT = 0.5
+QUESTION_WEIGHT = 2.0  # a sentence on the question's subject outranks a merely central one
 
 
 @dataclass(frozen=True)
@@ -45,17 +52,18 @@ class ExtractiveAnswerer:
         self.max_chars = max_chars
 
     def answer(self, evidence: Evidence, on_text: TextSink | None = None) -> Answer:
-        if not evidence.turns:
+        turns = tuple(t for t in evidence.turns if not repeats_memory(t.text))
+        if not turns:
             answer = Answer(NOTHING_FOUND, self.name)
         else:
-            answer = self._summarise(evidence)
+            answer = self._summarise(evidence.question, turns)
         if on_text is not None:
             on_text(answer.text)
         return answer
 
-    def _summarise(self, evidence: Evidence) -> Answer:
-        sentences = split_sentences(evidence.turns)
-        scores = representativeness([s.text for s in sentences], evidence.question)
+    def _summarise(self, question: str, turns: tuple[Turn, ...]) -> Answer:
+        sentences = split_sentences(turns)
+        scores = representativeness([s.text for s in sentences], question)
         order = sorted(range(len(sentences)), key=lambda i: (-scores[i], sentences[i].position))
         chosen: list[int] = []
         per_session: Counter[int] = Counter()
@@ -67,8 +75,8 @@ class ExtractiveAnswerer:
             per_session[session] += 1
             if len(chosen) >= self.max_lines:
                 break
-        sessions = sorted({t.session_index for t in evidence.turns})
-        lines = [_header(len(evidence.turns), len(sessions))]
+        sessions = sorted({t.session_index for t in turns})
+        lines = [_header(len(turns), len(sessions))]
         cited: list[str] = []
         for session in sorted(per_session):
             rows = [sentences[i] for i in chosen if sentences[i].turn.session_index == session]
@@ -153,7 +161,7 @@ def _lexrank(similarity: np.ndarray) -> np.ndarray:
 
 
 def _header(turns: int, sessions: int) -> str:
-    return f"From memory ({turns} turn{'s' if turns != 1 else ''} in {sessions} session{'s' if sessions != 1 else ''}), most representative first:"
+    return f"{EXTRACTIVE_OPENING}{turns} turn{'s' if turns != 1 else ''} in {sessions} session{'s' if sessions != 1 else ''}), most representative first:"
 
 
 def _session_line(index: int, turn: Turn) -> str:
