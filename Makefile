@@ -7,7 +7,7 @@ SERVER_STAMP := $(VENV)/.server-installed
 # llama-cpp-python compiles from source; portable flags, no multimodal part.
 SERVER_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
 
-.PHONY: setup server run test lint typecheck bench clean
+.PHONY: setup server browser run test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,14 @@ $(SERVER_STAMP): $(STAMP)
 
 server: $(SERVER_STAMP)
 
+# Headless Chromium for the browser tests (Debian's package), installed once when missing.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else echo "chromium is missing (apt-get install chromium as root); the browser tests will be skipped"; fi
+
 run: setup
-	$(BIN)/convmem demo
+	$(BIN)/convmem chat --demo
 
 lint: setup
 	$(BIN)/ruff check .
@@ -33,7 +39,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup server
+test: setup server browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -20,6 +20,7 @@ from convmem.compose import open_store
 from convmem.config import Settings
 from convmem.errors import ConfigError, ConvmemError
 from convmem.storage.loaders import FORMATS, load_paths
+from convmem.storage.memory import MemoryStore
 
 app = typer.Typer(
     name="convmem",
@@ -174,15 +175,25 @@ def forget(
     console.print(f"forgot conversation {conversation}: {removed} turns")
 
 
+def _demo_settings(store: Path | None) -> Settings:
+    """The demo memory lives beside the default store unless --store says otherwise."""
+    return settings(store or Settings.from_env().store.parent / "convmem-demo")
+
+
+def _load_demo(memory: MemoryStore, cfg: Settings) -> None:
+    from convmem.demo import demo_transcript
+
+    memory.ingest(load_paths([demo_transcript()], "jsonl", cfg.session_gap_minutes))
+
+
 @app.command()
 def demo(store: StoreOpt = None) -> None:
     """Build a small demo memory from the bundled conversation and show what it holds."""
-    from convmem.demo import DEMO_CONVERSATION_ID, demo_transcript
+    from convmem.demo import DEMO_CONVERSATION_ID
 
-    cfg = settings(store or Settings.from_env().store.parent / "convmem-demo")
-    conversations = load_paths([demo_transcript()], "jsonl", cfg.session_gap_minutes)
+    cfg = _demo_settings(store)
     with open_store(cfg, create=True) as memory:
-        memory.ingest(conversations)
+        _load_demo(memory, cfg)
         found = memory.sessions(DEMO_CONVERSATION_ID)
         numbers = memory.stats().as_dict()
     console.print(f"demo memory at {cfg.store}: {numbers}")
@@ -536,14 +547,20 @@ def chat(
     conversation: ConversationOpt = "chat",
     speaker: Annotated[str, typer.Option("--as", help="Your speaker name in memory.")] = "user",
     now: Annotated[str | None, typer.Option("--now", help="Start the clock here (ISO 8601); turn times advance from it.")] = None,
+    demo_memory: Annotated[bool, typer.Option("--demo", help="Chat as Alex in the bundled demo memory.")] = False,
     store: StoreOpt = None,
 ) -> None:
     """Chat with memory: every turn is stored at once, questions are answered from memory."""
     from agent.chat import ChatSession, session_clock
     from convmem.compose import build_llm
+    from convmem.demo import DEMO_CONVERSATION_ID, DEMO_SPEAKER
     from convmem.storage.memory import DUCKDB_FILE
 
-    cfg = settings(store)
+    cfg = _demo_settings(store) if demo_memory else settings(store)
+    if demo_memory:
+        conversation, speaker = DEMO_CONVERSATION_ID, DEMO_SPEAKER if speaker == "user" else speaker
+        with open_store(cfg, create=True) as memory:
+            _load_demo(memory, cfg)
     start = _parse_now(now)
     missing = not (cfg.store / DUCKDB_FILE).exists()
     try:

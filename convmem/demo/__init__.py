@@ -6,6 +6,7 @@ from importlib.resources import files
 from pathlib import Path
 
 DEMO_CONVERSATION_ID = "demo"
+DEMO_SPEAKER = "Alex"
 
 
 def demo_transcript() -> Path:
