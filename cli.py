@@ -354,15 +354,20 @@ def bench_scale(
     if keep_store and (out / "store").exists():
         raise ConfigError(f"{out / 'store'} exists; remove it or run without --keep-store")
     temp = None if keep_store else Path(tempfile.mkdtemp(prefix="scale-store-", dir=out))
+
+    def write(partial: dict[str, Any]) -> None:  # after every size, so a long run can be read early
+        partial["config"]["transcript"] = str(transcript)
+        write_scale_outputs(out, partial)
+
     try:
         results = run_scale(conversations_from_jsonl([transcript], cfg.session_gap_minutes),
                             (temp or out) / "store", cfg, build_embedder(cfg), sizes, questions, seed,
-                            progress=lambda message: err_console.print(f"[dim]{message}[/dim]", highlight=False))
+                            progress=lambda message: err_console.print(f"[dim]{message}[/dim]", highlight=False),
+                            on_point=write)
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
-    results["config"]["transcript"] = str(transcript)
-    write_scale_outputs(out, results)
+    write(results)
     print(scale_markdown(results))
     console.print(f"wrote {out / 'scale.json'}, {out / 'scale.md'} and {out / 'scale.html'}")
 

@@ -19,6 +19,7 @@ from convmem.questions import read_questions
 from convmem.retrieval.base import Query
 from convmem.storage.memory import MemoryStore
 from convmem.types import Question
+from eval.gate import GateSpec
 from eval.report import render_report
 from eval.runner import EvalItem, ProgressFn, evaluate, run_config, write_outputs
 
@@ -61,6 +62,7 @@ def run_questions(
     llm: Any = None,
     limit: int | None = None,
     progress: ProgressFn | None = None,
+    gate: GateSpec | None = None,
 ) -> dict[str, Any]:
     """Ask every question of ``path`` against ``settings.store``; write ``results.json`` and
     ``report.md`` to ``out_dir`` and return the results."""
@@ -79,5 +81,5 @@ def run_questions(
         ),
         **measured,
     }
-    write_outputs(out_dir, results, render_report(results))
+    write_outputs(out_dir, results, render_report(results), gate)
     return results

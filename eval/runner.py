@@ -13,13 +13,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convmem.config import Settings
-from convmem.retrieval.base import Query, Retriever
+from convmem.retrieval.base import Query, Retrieval, Retriever
+from eval.distribution import quantiles
 from eval.metrics import ScoredItem, aggregate, latency_summary, score_item
 
+if TYPE_CHECKING:
+    from eval.gate import GateSpec
+
 ProgressFn = Callable[[int, int], None]  # (done, total)
+# Sees every answer as it is scored: (retriever name, item, retrieval, latency in ms).
+Observer = Callable[[str, "EvalItem", Retrieval, float], None]
 FAILURES_KEPT = 10
 
 
@@ -47,12 +53,15 @@ def evaluate(
     progress: ProgressFn | None = None,
     category_order: Sequence[str] = (),
     failures_kept: int = FAILURES_KEPT,
+    observe: Observer | None = None,
 ) -> dict[str, Any]:
     """Ask every retriever every item; returns ``{"retrievers", "skipped", "failures"}``.
 
     Items without relevant turns are not asked; they are counted per type in
     ``skipped``.  Before timing, each retriever answers one untimed question per
     conversation, so model loading and lazy index builds stay out of the latencies.
+    Each retriever's block also counts its routes per type (``routes``) and keeps the
+    latency distribution (``latency_quantiles_ms``) for the reports' plots.
     """
     asked = [item for item in items if item.relevant]
     skipped: dict[str, int] = {}
@@ -68,10 +77,15 @@ def evaluate(
         scored: list[ScoredItem] = []
         latencies: list[float] = []
         worst: list[tuple[float, float, int, dict[str, Any]]] = []
+        routes: dict[str, dict[str, int]] = {}
         for position, item in enumerate(asked):
             started = time.perf_counter()
             retrieval = retriever.retrieve(item.query)
             latencies.append((time.perf_counter() - started) * 1000.0)
+            counts = routes.setdefault(item.type, {})
+            counts[retrieval.route or "baseline"] = counts.get(retrieval.route or "baseline", 0) + 1
+            if observe:
+                observe(retriever.name, item, retrieval, latencies[-1])
             scores = score_item(retrieval.turn_ids, item.relevant)
             scored.append(ScoredItem(item.category, item.type, scores))
             worst.append((scores["f2"], scores["recall"], position, _failure(item, retrieval.turn_ids, scores)))
@@ -84,6 +98,8 @@ def evaluate(
             "categories": _ordered(categories, category_order, lambda key: key),
             "types": _ordered(types, category_order, lambda key: key.split("/", 1)[0]),
             "latency_ms": latency_summary(latencies),
+            "latency_quantiles_ms": quantiles(latencies),
+            "routes": _ordered(routes, category_order, lambda key: key.split("/", 1)[0]),
         }
         failures[retriever.name] = [entry[3] for entry in worst[:failures_kept]]
     return {"retrievers": results, "skipped": skipped, "failures": failures}
@@ -146,13 +162,23 @@ def run_config(
     }
 
 
-def write_outputs(out_dir: Path, results: dict[str, Any], report_md: str) -> tuple[Path, Path]:
-    """Write ``results.json`` and ``report.md`` (each through a temp file and a rename)."""
+def write_outputs(
+    out_dir: Path, results: dict[str, Any], report_md: str, gate: GateSpec | None = None
+) -> tuple[Path, Path]:
+    """Write ``results.json``, ``report.md`` and the self-contained ``report.html`` (each
+    through a temp file and a rename).  With ``gate``, the results gain a ``comparison``
+    with an earlier run and both reports its delta columns."""
+    from eval.gate import compare, delta_markdown
+    from eval.html import render_html
+
+    if gate is not None:
+        results["comparison"] = compare(results, gate)
+        report_md = report_md.rstrip("\n") + "\n\n" + delta_markdown(results["comparison"])
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = (out_dir / "results.json", out_dir / "report.md")
-    bodies = (json.dumps(results, indent=2, ensure_ascii=False) + "\n", report_md)
+    paths = (out_dir / "results.json", out_dir / "report.md", out_dir / "report.html")
+    bodies = (json.dumps(results, indent=2, ensure_ascii=False) + "\n", report_md, render_html(results))
     for path, body in zip(paths, bodies, strict=True):
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(body, encoding="utf-8")
         tmp.replace(path)
-    return paths
+    return paths[0], paths[1]

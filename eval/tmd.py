@@ -29,6 +29,7 @@ from convmem.retrieval.base import Query
 from convmem.storage.loaders import load_paths
 from convmem.storage.memory import MemoryStore
 from convmem.types import DialogueTurn
+from eval.gate import GateSpec
 from eval.report import render_report
 from eval.runner import EvalItem, ProgressFn, evaluate, run_config, write_outputs
 
@@ -143,6 +144,7 @@ def run_tmd(
     limit: int | None = None,
     progress: ProgressFn | None = None,
     ingest_progress: EmbedProgressFn | None = None,
+    gate: GateSpec | None = None,
 ) -> dict[str, Any]:
     """Ingest the logs into ``out_dir/store`` (reused when present), ask every question,
     write ``results.json`` and ``report.md`` to ``out_dir`` and return the results."""
@@ -167,5 +169,5 @@ def run_tmd(
         ),
         **measured,
     }
-    write_outputs(out_dir, results, render_report(results, with_paper=True))
+    write_outputs(out_dir, results, render_report(results, with_paper=True), gate)
     return results
