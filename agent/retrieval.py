@@ -153,5 +153,7 @@ class TimeAwareRetriever:
         if self._content is None:
             from convmem.retrieval.baselines import HybridRetriever
 
-            self._content = HybridRetriever(self.store, self.embedder, self.settings.retrieval_k)
+            self._content = HybridRetriever(
+                self.store, self.embedder, self.settings.retrieval_k, mask_speakers=True
+            )
         return self._content.retrieve(query)

@@ -4,9 +4,19 @@
 conversation whose vectors are nearest the request.  ``bm25@k`` ranks by word overlap
 and ``hybrid@k`` fuses both rankings by reciprocal rank.  All three look at the request
 text only (``Query.text``), never at ``Query.context`` or ``Query.asked_at``.
+
+``HybridRetriever(mask_speakers=True)`` (the agent's content search, not a baseline) hides
+the conversation's speaker names from the vector side: in a conversation between two
+people their names are in most questions ("What did Caroline research?") but in few turns,
+and where a turn has one it is someone addressing them ("Wow, Caroline!"), so a sentence
+embedding of the raw question ranks those greetings first.  BM25 keeps the names, where a
+rare name is real evidence and a common one weighs little.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import replace
 
 from convmem.embed.base import Embedder
 from convmem.errors import ConfigError, EmbeddingError
@@ -78,6 +88,15 @@ class BM25Retriever:
         )
 
 
+def mask_names(text: str, names: tuple[str, ...]) -> str:
+    """``text`` with every word of ``names`` (and its possessive) replaced by "someone"."""
+    parts = sorted({part for name in names for part in name.split() if part}, key=len, reverse=True)
+    if not parts:
+        return text
+    pattern = r"\b(?:" + "|".join(re.escape(part) for part in parts) + r")(?:'s)?\b"
+    return re.sub(pattern, "someone", text, flags=re.IGNORECASE)
+
+
 class HybridRetriever:
     """Vector and BM25 rankings of the same conversation fused by reciprocal rank (k=60)."""
 
@@ -88,8 +107,11 @@ class HybridRetriever:
         k: int = 10,
         search: BM25Search | None = None,
         rrf_k: int = RRF_K,
+        mask_speakers: bool = False,
     ) -> None:
         self.k = _check_k(k)
+        self.store = store
+        self.mask_speakers = mask_speakers
         self.semantic = SemanticRetriever(store, embedder, k)
         self.bm25 = BM25Retriever(store, k, search)
         self.rrf_k = rrf_k
@@ -97,7 +119,8 @@ class HybridRetriever:
 
     def retrieve(self, query: Query) -> Retrieval:
         pool = max(2 * self.k, HYBRID_POOL)
-        vector_ids = [turn_id for turn_id, _ in self.semantic.ranked(query, pool)]
+        vector_query = self._without_speakers(query) if self.mask_speakers else query
+        vector_ids = [turn_id for turn_id, _ in self.semantic.ranked(vector_query, pool)]
         word_ids = [h.turn_id for h in self.bm25.search.search(query.conversation_id, query.text, pool)]
         fused = reciprocal_rank_fusion([vector_ids, word_ids], k=self.rrf_k)[: self.k]
         return Retrieval(
@@ -107,3 +130,8 @@ class HybridRetriever:
             rewritten_query=query.text,
             notes=[f"fused {len(vector_ids)} vector and {len(word_ids)} BM25 candidates"],
         )
+
+    def _without_speakers(self, query: Query) -> Query:
+        conversation = self.store.conversation(query.conversation_id)
+        speakers = conversation.speakers if conversation is not None else ()
+        return replace(query, text=mask_names(query.text, speakers))

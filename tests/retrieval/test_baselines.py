@@ -22,7 +22,12 @@ from convmem.config import Settings
 from convmem.embed.hashing import HashEmbedder
 from convmem.errors import ConfigError, EmbeddingError
 from convmem.retrieval.base import Query
-from convmem.retrieval.baselines import BM25Retriever, HybridRetriever, SemanticRetriever
+from convmem.retrieval.baselines import (
+    BM25Retriever,
+    HybridRetriever,
+    SemanticRetriever,
+    mask_names,
+)
 from convmem.retrieval.bm25 import BM25Index, BM25Search, tokenize
 from convmem.retrieval.fusion import reciprocal_rank_fusion
 from convmem.storage.loaders import load_paths
@@ -178,6 +183,48 @@ def test_hybrid_fuses_both_rankings(chat_store: MemoryStore) -> None:
     assert result.turn_ids[0] == "c4" and len(result.turn_ids) == 2
     assert result.scores[0] == pytest.approx(2 / 61)
     assert all(t.startswith("c") for t in result.turn_ids)
+
+
+def test_mask_names_hides_every_part_of_a_name_and_its_possessive() -> None:
+    names = ("Caroline", "Mel Jones")
+    assert mask_names("What did Caroline's friend tell mel and JONES?", names) == (
+        "What did someone friend tell someone and someone?"
+    )
+    assert mask_names("Carolines and Melody stay", names) == "Carolines and Melody stay"
+    assert mask_names("nothing to hide", ()) == "nothing to hide"
+
+
+NAMED = [
+    ("Melanie", "Wow, Caroline, that is great news!"),
+    ("Caroline", "I have been comparing adoption agencies all week."),
+    ("Melanie", "Caroline, you always make me smile."),
+]
+
+
+class RecordingEmbedder:
+    """The store's embedder, remembering every text it was asked to embed."""
+
+    def __init__(self, inner: HashEmbedder) -> None:
+        self.inner, self.name, self.dim, self.texts = inner, inner.name, inner.dim, []
+
+    def embed(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        self.texts.extend(texts)
+        return self.inner.embed(texts, progress)
+
+
+@pytest.mark.parametrize("mask", [True, False])
+def test_hybrid_can_hide_speaker_names_from_the_vector_side(
+    store: MemoryStore, hash_embedder: HashEmbedder, tmp_path: Path, mask: bool
+) -> None:
+    store.ingest(load_paths([write_chat(tmp_path / "n.jsonl", "n", NAMED, "n")]))
+    embedder = RecordingEmbedder(hash_embedder)
+    retriever = HybridRetriever(store, embedder, k=3, mask_speakers=mask)  # type: ignore[arg-type]
+    result = retriever.retrieve(ask("Which adoption agencies did Caroline compare?", "n"))
+    expected = "Which adoption agencies did someone compare?" if mask else "Which adoption agencies did Caroline compare?"
+    assert embedder.texts == [expected]
+    # Hidden names leave the agencies turn on top; shown, the greetings that name her win.
+    assert (result.turn_ids[0] == "n1") is mask
+    assert retriever.name == "hybrid@3"
 
 
 def test_k_must_be_positive(chat_store: MemoryStore) -> None:
