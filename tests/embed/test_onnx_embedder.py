@@ -191,3 +191,23 @@ def test_two_processes_exporting_at_once_both_succeed(tmp_path: Path) -> None:
         assert abs(float(out.split()[-1]) - 1.0) < 1e-5
     assert len(onnx_files(cache)) == 1
     assert not list((cache / "onnx").glob("*.tmp"))
+
+
+def test_int8_variant_is_a_separate_embedder_close_to_the_reference(
+    tmp_path: Path, cache_dir: Path, fast: SentenceTransformerEmbedder, reference: SentenceTransformerEmbedder
+) -> None:
+    fast.embed(["make sure the fp32 export exists"])
+    own = tmp_path / "cache"
+    (own / "onnx").mkdir(parents=True)
+    for path in onnx_files(cache_dir):  # start from the fp32 export: no second export
+        shutil.copy(path, own / "onnx" / path.name)
+    int8 = SentenceTransformerEmbedder("minilm-int8", cache_dir=own)
+    got = int8.embed(SENTENCES)
+    want = reference.embed(SENTENCES)
+    assert int8.active_backend == "onnx" and int8.name == "all-MiniLM-L6-v2-int8" != reference.name
+    assert len(onnx_files(own)) == 2  # the fp32 export and its int8 version beside it
+    cosine = (got * want).sum(axis=1)
+    assert cosine.min() >= 0.95 and cosine.mean() >= 0.98, cosine
+    assert not np.allclose(got, want, atol=1e-4)  # really quantised, not the fp32 graph
+    with pytest.raises(EmbeddingError, match="only on the ONNX backend"):
+        SentenceTransformerEmbedder("minilm-int8", backend="sentence-transformers")
