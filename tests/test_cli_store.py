@@ -76,3 +76,12 @@ def test_missing_store_and_unknown_conversation(cli_env: Path, tmp_path: Path, c
 def test_demo_builds_a_memory(cli_env: Path, tmp_path: Path, capsys) -> None:
     code, out, _ = run(["demo", "--store", str(tmp_path / "demo")], capsys)
     assert code == 0 and "'turns': 27" in out and "Monday" in out
+
+
+@pytest.mark.parametrize("args", [["sessions"], ["ingest"], ["stats", "--no-such-flag"]])
+def test_usage_errors_are_a_message_and_exit_2_not_a_traceback(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, _, err = run(args, capsys)
+    assert code == 2
+    assert "Traceback" not in err and ("Missing" in err or "No such option" in err)
