@@ -519,7 +519,8 @@ def retrieve(
         for note in found.notes:
             console.print(f"[dim]{note}[/dim]", highlight=False)
     table = Table("turn", "session", "when", "speaker", "text", "score", title=f"{len(found.turn_ids)} turn(s)")
-    for turn_id, score in zip(found.turn_ids, found.scores or [None] * len(found.turn_ids), strict=False):
+    scores: list[float | None] = list(found.scores) or [None] * len(found.turn_ids)
+    for turn_id, score in zip(found.turn_ids, scores, strict=False):
         turn = turns.get(turn_id)
         if turn is None:
             continue

@@ -18,7 +18,7 @@ from agent.planners.rules import RankSettings, RulesPlan, plan_question
 from convmem.config import Settings
 from convmem.embed.base import Embedder
 from convmem.errors import NotFoundError
-from convmem.retrieval.base import Query, Retrieval
+from convmem.retrieval.base import Query, Retrieval, Retriever
 from convmem.retrieval.executor import PlanExecutor
 from convmem.retrieval.plan import Plan, validate_plan
 from convmem.storage.memory import MemoryStore
@@ -74,7 +74,7 @@ class TimeAwareRetriever:
         self.rank = rank or RankSettings(settings.time_content_k, cutoff if cutoff >= 0 else None)
         self.executor = PlanExecutor(store, self.embedder)
         self._known: dict[str, _Known] = {}
-        self._content = None
+        self._content: Retriever | None = None
 
     def facts(self, query: Query) -> ConversationFacts:
         known = self._known.get(query.conversation_id)

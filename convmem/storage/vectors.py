@@ -118,10 +118,10 @@ class VectorIndex:
         if not vector_ids:
             return {}
         got = self.collection.get(ids=list(vector_ids), include=["embeddings"])
-        return {
-            vid: np.asarray(vec, dtype=np.float32)
-            for vid, vec in zip(got["ids"], got["embeddings"], strict=True)
-        }
+        vectors = got["embeddings"]
+        if vectors is None:
+            return {}
+        return {vid: np.asarray(vec, dtype=np.float32) for vid, vec in zip(got["ids"], vectors, strict=True)}
 
     def search(
         self, query: np.ndarray, k: int, where: dict[str, Any] | None = None
@@ -129,7 +129,7 @@ class VectorIndex:
         if k <= 0:
             return []
         result = self.collection.query(
-            query_embeddings=[np.asarray(query, dtype=np.float32)],
+            query_embeddings=[np.asarray(query, dtype=np.float32).tolist()],
             n_results=k,
             where=where,
             include=["distances"],
