@@ -41,6 +41,7 @@ typecheck: setup
 
 test: setup server browser
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: setup
