@@ -6,8 +6,9 @@ Conventions (relative to ``asked_at``; "today" is its date):
   moment of asking; when none did, the calendar day today - N.  "yesterday" is the
   calendar day before today; "today" is the whole of today; "earlier today" is today up to the moment of asking; "this morning"
   (afternoon, evening) is that part of today up to the moment of asking.
-- "the last/past N days" and "the last/past week" are rolling windows of whole days from
-  today - N (today - 7 for a week) through today.
+- "the last/past N days" and "the last/past week" are the sessions begun less than N
+  (7 for a week) whole days, 24-hour periods, before asking, taken whole, plus the rest of
+  today's; "the last/past N months" is a rolling window of whole days.
 - "last week" / "N weeks ago" are calendar weeks (Monday to Sunday) before this one;
   "this week" is Monday of this week through today.
 - "last month" / "N months ago" are calendar months; "this month" is the current month.
@@ -38,10 +39,12 @@ PART_HOURS = {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 21), "n
 _MON = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:th)?"
 _YEAR = r"(?:19|20)\d\d"
-# a day of a month: "june 9th", "june the 9th", "9th of june", "the 9th of june, 2023"
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+# a day of a month: "june 9th", "june the 9th", "9th of june", "the 9th of june, 2023"; a
+# weekday just before it only names the same day ("saturday, july 8th").
 _DATE = (
-    rf"(?:{_MON}\s+(?:the\s+)?{_DAY}(?:\s+{_YEAR})?\b(?!\s*(?:days|weeks|months|years|sessions))"
-    rf"|(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MON}\b(?:\s+{_YEAR})?"
+    rf"(?:(?:{_WEEKDAY}\s+)?(?:{_MON}\s+(?:the\s+)?{_DAY}(?:\s+{_YEAR})?\b(?!\s*(?:days|weeks|months|years|sessions))"
+    rf"|(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MON}\b(?:\s+{_YEAR})?)"
     rf"|{_YEAR}-\d\d-\d\d)"
 )
 _MONTH_YEAR = rf"(?:{_MON}\s+{_YEAR})"
@@ -56,19 +59,29 @@ SPAN = rx(
     rf"(?P<b>{_POINT}|{_DAY}\b)"
 )
 SINCE = rx(rf"\b(?P<kind>since|after|before)\s+(?P<a>{_DATE}|{_MONTH_YEAR}|{_MONTH_PLAIN})")
+# "the week of May 8th": the calendar week (Monday to Sunday) that holds the date.
+WEEK_OF = rx(
+    rf"\b(?:the\s+)?week\s+(?:of|starting|beginning|including|containing|around|that\s+(?:had|included))\s+"
+    rf"(?:the\s+)?(?P<a>{_DATE})"
+)
 DATE = rx(rf"\b{_DATE}")
 MONTH = rx(rf"\b(?:{_MONTH_YEAR}|{_MONTH_FRAMED}|{_MONTH_PLAIN})")
 ISO_MONTH = rx(rf"\b(?P<y>{_YEAR})-(?P<m>\d\d)\b(?!-)")
 YEAR = rx(rf"\b(?:in|during|of|from)\s+(?P<y>{_YEAR})\b")
 REL_YEAR = rx(r"\b(?P<which>last|this|(?P<n>\d+) years?)\s*(?:year|ago)\b")
 ROLLING = rx(
-    r"\b(?:(?:in|over|during|within|for)\s+)?(?:the|this)\s+(?:last|past|previous)\s+"
+    # "this previous week" is the last seven days; "the previous week" the calendar week
+    r"\b(?:(?:in|over|during|within|for)\s+)?(?:(?:the|this)\s+(?:last|past)|this\s+previous|the\s+previous(?=\s+\d))\s+"
     r"(?:(?P<n>\d+)\s+)?(?P<unit>days?|weeks?|months?)\b"
 )
 PAST_N = rx(r"\b(?:in|over|during|within)\s+(?:the\s+)?(?:last|past)\s+(?P<n>\d+)\s+(?P<unit>days?|weeks?|months?)\b")
 AGO = rx(r"\b(?P<n>\d+|a|an)\s+(?P<unit>days?|weeks?|months?)\s+(?:ago|back|earlier)\b")
 DAY_BEFORE_YESTERDAY = rx(r"\b(?:the\s+)?day\s+before\s+yesterday\b")
 WEEK_BEFORE_LAST = rx(r"\b(?:the\s+)?(?P<unit>week|month)\s+before\s+last\b")
+# "the week before this one" is last week.
+WEEK_BEFORE_THIS = rx(
+    r"\b(?:the\s+)?(?P<unit>week|month)\s+before\s+(?:this|the\s+current)(?:\s+(?:1|week|month))?\b"
+)
 PART_TODAY = rx(
     r"\b(?:(?P<early>earlier)\s+(?:this|today's|todays|in\s+the)\s+|(?:this|today's|todays)\s+)"
     r"(?P<part>morning|afternoon|evening)\b"
@@ -78,9 +91,9 @@ YESTERDAY_PART = rx(r"\byesterday\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|e
 EARLIER_TODAY = rx(r"\b(?:earlier|before)\s+today\b|\bearlier\s+on\b")
 TODAY = rx(r"\btoday\b|\bthis\s+day\b")
 YESTERDAY = rx(r"\byesterday\b")
-THIS_LAST = rx(r"\b(?P<which>last|this|past)\s+(?P<unit>week|month|weekend)\b")
+THIS_LAST = rx(r"\b(?P<which>last|this|past|previous|prior)\s+(?P<unit>week|month|weekend)\b")
 NAMED_DAY = rx(
-    r"\b(?:(?P<which>last|this\s+past|this|past|on)\s+)?(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?P<plural>s)?\b"
+    r"\b(?:(?P<which>last|this\s+past|this|past|on|(?:the\s+)?(?:most\s+recent|previous|last|latest))\s+)?(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?P<plural>s)?\b"
 )
 PART_ANY = rx(r"\b(?:in\s+the|at|during\s+the)\s+(?P<part>mornings?|afternoons?|evenings?|night)\b")
 
@@ -144,6 +157,10 @@ def _week_span(monday: date) -> DaySpan:
     return DaySpan(monday, monday + timedelta(days=6))
 
 
+def _week_containing(day: DaySpan | None) -> DaySpan | None:
+    return None if day is None else _week_span(day.start - timedelta(days=day.start.weekday()))
+
+
 def _part_window(day: date, part: str, until: datetime | None) -> Window:
     low, high = PART_HOURS[part]
     start = datetime.combine(day, time()) + timedelta(hours=low)
@@ -197,20 +214,24 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
         return DaySpan(start, today)
 
     spans += scanner.scan(SINCE, since)
+    spans += scanner.scan(WEEK_OF, lambda m: _week_containing(parse_point(m.group("a"), facts)))
     spans += scanner.scan(DATE, lambda m: parse_point(m.group(0), facts))
     spans += scanner.scan(ISO_MONTH, lambda m: _month_span(date(int(m.group("y")), int(m.group("m")), 1))
                           if 1 <= int(m.group("m")) <= 12 else None)
     spans += scanner.scan(MONTH, lambda m: parse_point(m.group(0), facts))
 
-    def rolling(m: re.Match[str]) -> DaySpan:
+    def rolling(m: re.Match[str]) -> DaySpan | Window:
         n = int(m.group("n") or 1)
         unit = m.group("unit").rstrip("s")
         if unit == "month":
             return DaySpan(_shift_day(today, -n), today)
-        return DaySpan(today - timedelta(days=n * (7 if unit == "week" else 1)), today)
+        # The sessions begun less than N whole days (24-hour periods) before asking, as
+        # for "N days ago"; today's sessions count in full.
+        days = n * (7 if unit == "week" else 1)
+        return Window(now - timedelta(days=days), datetime.combine(today + timedelta(days=1), time()), True)
 
-    spans += scanner.scan(ROLLING, rolling)
-    spans += scanner.scan(PAST_N, rolling)
+    for found in [*scanner.scan(ROLLING, rolling), *scanner.scan(PAST_N, rolling)]:
+        (spans if isinstance(found, DaySpan) else windows).append(found)
 
     def ago(m: re.Match[str]) -> DaySpan | int:
         n, unit = _int(m.group("n")), m.group("unit").rstrip("s")
@@ -227,6 +248,11 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
         else:
             spans.append(found)
     spans += scanner.scan(DAY_BEFORE_YESTERDAY, lambda m: DaySpan(today - timedelta(days=2), today - timedelta(days=2)))
+    spans += scanner.scan(
+        WEEK_BEFORE_THIS,
+        lambda m: _week_span(monday - timedelta(days=7)) if m.group("unit") == "week"
+        else _month_span(month_shift(today, -1)),
+    )
     spans += scanner.scan(
         WEEK_BEFORE_LAST,
         lambda m: _week_span(monday - timedelta(days=14)) if m.group("unit") == "week"

@@ -15,7 +15,27 @@ from agent.grounding.types import ConversationFacts, Grounding
 SCAFFOLDING = frozenset(
     ["a", "about", "above", "across", "again", "all", "also", "am", "an", "and", "any", "anything", "are", "as", "ask", "at", "back", "be", "been", "being", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "done", "during", "each", "else", "even", "ever", "every", "everything", "few", "for", "from", "further", "get", "give", "go", "going", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "kind", "kinds", "know", "let", "like", "lot", "lots", "main", "me", "mind", "more", "most", "much", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "please", "quite", "really", "recall", "recap", "remember", "remind", "said", "same", "say", "see", "she", "should", "so", "some", "something", "sort", "sorts", "still", "such", "summarise", "summarize", "summary", "tell", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing", "things", "this", "those", "through", "to", "too", "topic", "topics", "under", "until", "up", "us", "very", "via", "want", "was", "we", "were", "what", "whatever", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "yes", "you", "your", "yours", "yourself", "discuss", "discussed", "discussing", "discussion", "discussions", "talk", "talked", "talking", "talks", "chat", "chatted", "chatting", "chats", "conversation", "conversations", "session", "sessions", "speak", "spoke", "spoken", "describe", "detail", "details", "content", "contents", "happened", "happen", "going", "covered", "cover", "mentioned", "mention", "went", "over", "overview", "brief", "briefly", "exact", "exactly", "exchange", "exchanged", "go", "through", "together", "ago", "time", "times", "period", "day", "days", "week", "weeks", "month", "months", "year", "years", "earlier", "later", "before", "after", "since", "between", "calendar", "thanks", "thank", "okay", "ok", "sure", "great", "wow", "enjoy", "enjoyed", "fun", "nice", "good", "cool", "several", "many", "can't", "couldn't", "don't", "didn't", "i'm", "i've", "we've", "we'd", "you'd"]
 )
-_WORD = re.compile(r"[a-z][a-z']+|\d+")
+# Meta-conversation words: they frame a recap ("remind me what came up", "the gist of
+# it", "her main points") without saying what it was about.
+SCAFFOLDING = SCAFFOLDING | frozenset(
+    [
+        "forgot", "forget", "forgotten", "forgetting", "came", "come", "comes", "coming", "point",
+        "points", "highlight", "highlights", "gist", "rundown", "down", "far", "share", "shared",
+        "sharing", "shares", "brought", "bring", "brings", "bringing", "revisit", "revisited",
+        "review", "reviewed", "recount", "recounted", "touched", "touch", "touching", "outline",
+        "outlined", "takeaway", "takeaways", "stuff", "key", "important", "said", "says", "tell",
+        "told", "telling", "recall", "recalled", "recalling", "remembered", "remembering",
+        "refresh", "refreshed", "memory", "jog", "summed", "sum", "summing", "recapped", "recaps",
+        "recapping", "catch", "raised", "subject", "subjects", "gone", "whole", "general",
+        "generally", "basically", "roughly", "quick", "quickly", "overall", "mainly", "mostly",
+        "essentially", "again", "exactly", "precisely", "specifically", "particular",
+        "particularly", "anyway", "actually", "wondering", "wonder", "curious", "wanted", "wants",
+        "would", "like", "could", "maybe", "perhaps", "think", "thinking", "thought", "guess",
+        "recollect", "recollection", "went", "goes", "there's", "what's", "that's", "it's",
+        "we'd", "we'll", "let's"
+    ]
+)
+_WORD = re.compile(r"\b[a-z][a-z']+|\d+")
 
 
 def ground(question: str, facts: ConversationFacts) -> Grounding:
@@ -41,7 +61,8 @@ def ground(question: str, facts: ConversationFacts) -> Grounding:
 def content_words(residual: str, names: tuple[str, ...] = ()) -> list[str]:
     """The residual's words that say what the question is about (speakers' names aside)."""
     skip = {part.lower() for name in names for part in name.split()}
+    words = (w.removesuffix("'s") for w in _WORD.findall(residual))
     return [
-        w for w in _WORD.findall(residual)
+        w for w in words
         if w not in SCAFFOLDING and w not in skip and not w.isdigit() and len(w) > 1
     ]

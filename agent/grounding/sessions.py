@@ -32,14 +32,19 @@ SESSION_RANGE = rx(
 )
 FIRST_N = rx(rf"\b(?:{_OUR}\s+)?(?P<which>1th|last|latest|past|most recent|previous)\s+(?P<n>\d+)\s+{_NOUNS}\b")
 AGO = rx(rf"\b(?P<n>\d+|a|an)\s+{_NOUN}\s+(?:ago|back)\b")
+_LAST = r"(?:last|latest|final|most\s+recent|previous)"
 BEFORE_LAST = rx(
-    rf"\b(?:{_OUR}\s+)?(?:time|{_NOUN})\s+before\s+(?:the\s+)?last(?:\s+(?:one|time|{_NOUN}))?\b"
+    rf"\b(?:{_OUR}\s+)?(?:time|1|{_NOUN})\s+before\s+(?:the\s+|our\s+|my\s+)?{_LAST}"
+    rf"(?:\s+(?:1|time|{_NOUN}))?\b"
     r"|\b(?:the\s+)?(?:one|1|time|session|chat|discussion|conversation)\s+before\s+(?:that|it|this)\b"
-    rf"|\b(?:{_OUR}\s+)?(?:2th\s+(?:to|from)\s+last|penultimate|next\s+to\s+last)\s+(?:{_NOUN}|time)\b"
+    rf"|\b(?:{_OUR}\s+)?(?:2th\s+(?:to|from)\s+last|penultimate|next\s+to\s+last|last\s+but\s+1)\s+(?:{_NOUN}|time|1)\b"
+    # "not last time but the time before", "not our last chat, the one before it"
+    rf"|\bnot\s+(?:in\s+)?(?:the\s+|our\s+)?{_LAST}\s+(?:time|1|{_NOUN})\s+(?:but\s+)?"
+    rf"(?:rather\s+)?(?:in\s+)?(?:the\s+)?(?:time|1|{_NOUN})\s+before(?:\s+(?:that|it))?\b"
 )
 NTH_TO_LAST = rx(rf"\b(?:{_OUR}\s+)?(?P<n>\d+)th\s+(?:to|from)\s+(?:the\s+)?last\s+(?:{_NOUN}|time)\b")
 LAST_ONE = rx(
-    rf"\b(?:{_OUR}\s+)?(?:very\s+)?(?:last|latest|previous|most\s+recent|prior|recent)\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b"
+    rf"\b(?:{_OUR}\s+)?(?:very\s+)?(?:last|latest|final|previous|most\s+recent|prior|recent)\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b"
     r"|\b(?:the\s+)?last\s+time\b"
 )
 ORDINAL = rx(
@@ -47,10 +52,26 @@ ORDINAL = rx(
     rf"|\b{_NOUN}\s+(?:number\s+|#\s*)?(?P<n>\d+)\b(?!\s*(?:days|weeks|months|years))"
 )
 FIRST_EVER = rx(rf"\b(?:{_OUR}\s+)?(?:very\s+)?first\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b")
+_WHERE = r"(?:very\s+)?(?P<where>beginning|start|outset|opening|end|tail\s+end|close|closing|middle)"
+_START_VERB = (
+    r"(?:began|begun|begins?|beginning|start(?:ed|s|ing)?|open(?:ed|s|ing)?|"
+    r"kick(?:ed|s|ing)?\s+off|got\s+(?:going|started)|getting\s+(?:going|started))"
+)
+_END_VERB = (
+    r"(?:end(?:ed|s|ing)?|clos(?:e|ed|es|ing)|wrap(?:ped|s|ping)?\s+up|wound\s+down|wind(?:s|ing)?\s+down|"
+    r"finish(?:ed|es|ing)?|conclud(?:e|ed|es|ing)|c[ao]m(?:e|ing)\s+to\s+an\s+end|dr[ae]w(?:ing)?\s+to\s+a\s+close)"
+)
+_EDGE_VERB = rf"(?:{_START_VERB}|{_END_VERB})"
+_AUX = r"(?:(?:was|were|is|had|has|did|got)\s+)?(?:just\s+|finally\s+|1th\s+)?"
 POSITION = rx(
-    r"\b(?:at|in|near|towards?|by)\s+the\s+(?P<where>beginning|start|end|close|middle)\s+of\b"
+    rf"\b(?:at|in|near|towards?|by|around|from)\s+the\s+{_WHERE}\s+of\b"
     rf"(?=\s+(?:(?:our|the|that|this|my|it|\d+th|last|latest|previous|1th|·)\s*)*(?:{_NOUN}|·|it\b))"
-    r"|\b(?:to\s+)?(?:start|begin|open|end|close|wrap)(?:ed)?\s+(?:the|that|our)\s+(?:conversation|discussion|session|chat)\b"
+    # "as our 3rd chat began", "how did that conversation end", "as we were wrapping up"
+    rf"|(?<=·)\s+{_AUX}{_EDGE_VERB}\b"
+    rf"|\b(?:(?:as|when|while|once|how)\s+(?:did\s+)?(?:it|we|(?:that|the|this|our)\s+{_NOUN})|{_NOUN})"
+    rf"\s+{_AUX}{_EDGE_VERB}\b(?!\s+(?:up\b|with\s+a\b|to\b|[a-z]+ing\b))"
+    # "how did we open our 6th conversation", "to start the chat"
+    rf"|\b(?:to\s+)?{_EDGE_VERB}(?=\s+·|\s+(?:the|that|our|this)\s+{_NOUN}\b)"
 )
 FIRST_THING = rx(
     r"\b(?:the\s+)?(?P<which>1th|last|final|opening|closing)\s+(?:(?P<n>\d+)\s+)?"
@@ -96,11 +117,12 @@ def scan_sessions(scanner: Scanner) -> tuple[list[SessionSpan], SessionPick | No
     picks += scanner.scan(ORDINAL, ordinal)
 
     def position(m: re.Match[str]) -> RowPosition | None:
-        where = m.groupdict().get("where") or ""
-        text = m.group(0)
+        where = m.group("where") or ""
         if where == "middle":
             return None
-        first = where in ("beginning", "start") or any(w in text for w in ("start", "begin", "open"))
+        first = where in ("beginning", "start", "outset", "opening") or (
+            not where and re.search(rf"\b{_START_VERB}\b", m.group(0)) is not None
+        )
         return RowPosition("first" if first else "last", EDGE_TURNS)
 
     positions += scanner.scan(POSITION, position)

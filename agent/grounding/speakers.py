@@ -17,7 +17,15 @@ _VERBS = (
     r"(?:say|said|says|saying|mention|mentioned|mentions|tell|told|tells|ask|asked|asks|share|shared|"
     r"shares|write|wrote|writes|suggest|suggested|recommend|recommended|describe|described|explain|"
     r"explained|note|noted|bring up|brought up|talk about|talked about|talks about|claim|claimed|"
-    r"promise|promised|admit|admitted|reply|replied|answer|answered|announce|announced)"
+    r"promise|promised|admit|admitted|reply|replied|answer|answered|announce|announced|raise|raised|"
+    r"touch on|touched on|open up about|opened up about|go on about|went on about|reveal|revealed|"
+    r"confide|confided|complain|complained|report|reported)"
+)
+# What belongs to a speaker's side of the talk: "Melanie's main points".
+_OWN = (
+    r"(?:(?:main|key|most\s+important|big|biggest|major)\s+)?"
+    r"(?:words|messages|turns|remarks|comments|lines|points|thoughts|takeaways|highlights|"
+    r"contributions|updates|news|questions|concerns|ideas|opinions|views|stories|answers|replies)"
 )
 
 
@@ -50,7 +58,7 @@ def scan_speakers(scanner: Scanner, facts: ConversationFacts) -> list[str]:
     pattern = re.compile(
         rf"\b(?P<aux>did|does|do|has|had|have|would|will|was|were)?\s*(?P<who>{alternation})(?:'s)?\s+"
         rf"(?:ever\s+|once\s+|first\s+|last\s+|just\s+|also\s+|then\s+|actually\s+)?(?P<verb>{_VERBS})\b"
-        rf"|\b(?P<who2>{alternation})'s\s+(?:words|messages|turns|remarks|comments|lines)\b"
+        rf"|\b(?P<who2>{alternation})'s\s+{_OWN}\b"
     )
 
     def speaker(m: re.Match[str]) -> str | None:

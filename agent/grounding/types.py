@@ -39,10 +39,12 @@ class DaySpan:
 
 @dataclass(frozen=True)
 class Window:
-    """A span of time: start included, end excluded."""
+    """A span of time: start included, end excluded.  ``by_session_start`` applies it to
+    when each session began, so that a session is taken or left whole."""
 
     start: datetime
     end: datetime
+    by_session_start: bool = False
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,9 @@ def _calendar_ops(g: Grounding) -> list[Operation]:
         else:
             ops.append(Select("day", "between", (days[0], days[-1])))
     for window in g.windows:
-        ops.append(Select("spoken_at", ">=", window.start))
-        ops.append(Select("spoken_at", "<", window.end))
+        column = "session_start" if window.by_session_start else "spoken_at"
+        ops.append(Select(column, ">=", window.start))
+        ops.append(Select(column, "<", window.end))
     if g.weekdays:
         ops.append(Select("weekday", "in", tuple(g.weekdays)))
     if g.parts_of_day:

@@ -140,10 +140,6 @@ def test_earlier_today_and_parts_of_today() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("over the last 3 days", DaySpan(d(2024, 3, 10), d(2024, 3, 13))),
-        ("in the past few days", DaySpan(d(2024, 3, 10), d(2024, 3, 13))),
-        ("this past week", DaySpan(d(2024, 3, 6), d(2024, 3, 13))),
-        ("during the last two weeks", DaySpan(d(2024, 2, 28), d(2024, 3, 13))),
         ("last week", DaySpan(d(2024, 3, 4), d(2024, 3, 10))),
         ("this week", DaySpan(d(2024, 3, 11), d(2024, 3, 13))),
         ("2 weeks ago", DaySpan(d(2024, 2, 26), d(2024, 3, 3))),
@@ -152,6 +148,21 @@ def test_earlier_today_and_parts_of_today() -> None:
 )
 def test_day_spans_and_weeks(text: str, expected: DaySpan) -> None:
     assert spans(text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("over the last 3 days", 3),
+        ("in the past few days", 3),
+        ("this past week", 7),
+        ("during the last two weeks", 14),
+    ],
+)
+def test_the_last_n_days_are_sessions_begun_within_n_times_24_hours(text: str, days: int) -> None:
+    g = ground(text, FACTS)
+    assert g.day_spans == []
+    assert g.windows == [Window(ASKED - timedelta(days=days), datetime(2024, 3, 14), by_session_start=True)]
 
 
 @pytest.mark.parametrize(
@@ -195,6 +206,7 @@ def test_nth_session_on_a_day_picks_among_that_days_sessions() -> None:
     ("text", "position", "pick"),
     [
         ("at the beginning of session 5", RowPosition("first", 5), SessionPick(5)),
+        ("near the close of our 2nd call", RowPosition("last", 5), SessionPick(2)),
         ("at the end of our last chat", RowPosition("last", 5), SessionPick(-1, from_now=True)),
         ("how did we start the conversation", RowPosition("first", 5), None),
         ("the first thing I said", RowPosition("first", 1), None),

@@ -1,0 +1,171 @@
+"""The grammar on everyday recap phrasings: recap words, session edges said as clauses,
+the n-th session on a named day, the time before last, calendar weeks and named days.
+Phrasings of our own; same conversation and moment as ``test_grounding``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from agent.context import carry_time_anchors
+from agent.grounding import content_words, ground
+from agent.grounding.types import DaySpan, RowPosition, SessionPick
+from agent.planners.rules import plan_question
+from convmem.retrieval.plan import Select
+from convmem.types import DialogueTurn
+from tests.agent.test_grounding import ASKED, FACTS
+
+
+def content(text: str) -> list[str]:
+    return content_words(ground(text, FACTS).residual, FACTS.speakers)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't recall the gist of what we went over in our 2nd chat",
+        "Give me a quick rundown of the highlights from last week.",
+        "What stuff did we touch on in session 4?",
+        "Refresh my memory, what got brought up on Feb 2nd?",
+        "Could you outline the key takeaways from our last call?",
+        "I forget what came up yesterday, what was it again?",
+        "What did we share and revisit two sessions ago?",
+        "What were Priya's main points in session 3?",
+        "Give me Tom's key points from our 1st meeting",
+    ],
+)
+def test_recap_words_are_not_content(text: str) -> None:
+    g = ground(text, FACTS)
+    assert g.has_time
+    assert content(text) == []
+
+
+def test_content_survives_next_to_recap_words() -> None:
+    assert content("What recipe did Priya share last week?") == ["recipe"]
+    assert content("remind me which trail came up in our 3rd session") == ["trail"]
+
+
+@pytest.mark.parametrize(
+    ("text", "speakers"),
+    [
+        ("What were Priya's main points in session 3?", ["Priya Shah"]),
+        ("list Tom's key takeaways from last time", ["Tom"]),
+        ("what were Priya's thoughts on the move", ["Priya Shah"]),
+    ],
+)
+def test_a_speakers_points_filter_to_that_speaker(text: str, speakers: list[str]) -> None:
+    assert ground(text, FACTS).speakers == speakers
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "pick"),
+    [
+        ("what was said just as our 4th call was winding down", "last", SessionPick(4)),
+        ("how did session 6 kick off", "first", SessionPick(6)),
+        ("what did we kick off our second meeting with", "first", SessionPick(2)),
+        ("when our previous conversation got started, what did we cover", "first", SessionPick(-1, from_now=True)),
+        ("as that chat came to an end", "last", None),
+        ("how did it finish", "last", None),
+        ("how did our seventh discussion conclude?", "last", SessionPick(7)),
+        ("what did we say at the very outset of our 5th session", "first", SessionPick(5)),
+    ],
+)
+def test_session_edges_said_as_clauses(text: str, position: str, pick: SessionPick | None) -> None:
+    g = ground(text, FACTS)
+    assert g.position == RowPosition(position, 5)
+    assert g.session_pick == pick
+    assert content(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we ended up talking about bikes in session 3",
+        "how did Tom end up at the bakery",
+        "the session ended with a joke about cats",
+        "how did we start talking about gardening",
+    ],
+)
+def test_edge_words_in_other_senses_are_not_positions(text: str) -> None:
+    assert ground(text, FACTS).position is None
+
+
+@pytest.mark.parametrize(
+    ("text", "pick", "day"),
+    [
+        ("our second call on Tuesday, February 6th", SessionPick(2), date(2024, 2, 6)),
+        ("in the 1st session on Monday the 4th of March", SessionPick(1), date(2024, 3, 4)),
+        ("our final chat on Friday January 19th", SessionPick(-1, from_now=True), date(2024, 1, 19)),
+    ],
+)
+def test_a_weekday_before_a_date_names_that_date(text: str, pick: SessionPick, day: date) -> None:
+    g = ground(text, FACTS)
+    assert g.session_pick == pick
+    assert g.day_spans == [DaySpan(day, day)]
+    assert g.weekdays == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not our latest chat but the one before it",
+        "not last time, the time before",
+        "the conversation before our most recent one",
+        "in our next-to-last session",
+        "the last but one conversation",
+        "the discussion before the previous one",
+    ],
+)
+def test_the_time_before_last(text: str) -> None:
+    g = ground(text, FACTS)
+    assert g.session_pick == SessionPick(-2, from_now=True)
+    assert content(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("in the week of February 14th", date(2024, 2, 12)),
+        ("during the week including the 2nd of January, 2024", date(2024, 1, 1)),
+        ("the week of Sunday, March 3rd", date(2024, 2, 26)),
+        ("during the previous week", date(2024, 3, 4)),
+        ("the week before this one", date(2024, 3, 4)),
+        ("five weeks ago", date(2024, 2, 5)),
+        ("in the week 3 weeks back", date(2024, 2, 19)),
+    ],
+)
+def test_calendar_weeks(text: str, start: date) -> None:
+    assert ground(text, FACTS).day_spans == [DaySpan(start, start + timedelta(days=6))]
+
+
+def test_so_far_this_week_is_monday_through_today() -> None:
+    assert ground("what came up so far this week", FACTS).day_spans == [DaySpan(date(2024, 3, 11), date(2024, 3, 13))]
+    assert content("what came up so far this week") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("on the most recent Saturday", date(2024, 3, 9)),
+        ("the previous Tuesday", date(2024, 3, 12)),
+        ("on the last Wednesday", date(2024, 3, 6)),
+        ("this past Sunday", date(2024, 3, 10)),
+    ],
+)
+def test_the_most_recent_named_day(text: str, day: date) -> None:
+    g = ground(text, FACTS)
+    assert g.day_spans == [DaySpan(day, day)] and g.weekdays == []
+
+
+def test_the_last_n_days_select_sessions_by_their_start() -> None:
+    plan = plan_question("c", "what did we talk about in the past two days", FACTS).plan
+    assert Select("session_start", ">=", ASKED - timedelta(days=2)) in plan.operations
+    assert Select("session_start", "<", datetime(2024, 3, 14)) in plan.operations
+
+
+def test_an_edge_asked_after_the_session_was_named_earlier() -> None:
+    context = (DialogueTurn("Tom", "I was thinking about our fifth session."), DialogueTurn("Priya Shah", "Sure."))
+    resolved = carry_time_anchors("How did it wrap up?", context, FACTS)
+    assert resolved.grounding.session_pick == SessionPick(5)
+    assert resolved.grounding.position == RowPosition("last", 5)
