@@ -48,7 +48,7 @@ import duckdb
 from convmem.errors import NotFoundError
 from dataset_gen.scope import GoldQueries, Scope, Visibility
 
-EDGE_TURNS = 3
+EDGE_TURNS = 5  # the grammar's "at the beginning / end of" (agent.grounding.sessions)
 ASK_AFTER_END = timedelta(minutes=1)
 
 

@@ -4,11 +4,13 @@ transcript records, for every family; plus a few gold sets worked out by hand.""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from agent.grounding.sessions import EDGE_TURNS as GRAMMAR_EDGE_TURNS
 from dataset_gen.anchoring import ASK_AFTER_END, EDGE_TURNS
 from dataset_gen.families import ALL_FAMILIES, TIME_FAMILIES
 from dataset_gen.generator import GeneratedItem, GenerationConfig, generate_items
@@ -136,7 +138,11 @@ def test_hand_checked_gold(items: list[GeneratedItem], sim_world: SimWorld) -> N
     assert gold("rel_session", k=1, session=last_session)[-1] == records[-1].turn_id
     before = [r.turn_id for r in records if r.session == last_session - 1]
     assert gold("before_last", k=2, session=last_session - 1) == tuple(before)
-    # The start of session 2 is its first three turns, in order.
-    second = [r.turn_id for r in records if r.session == 2]
-    assert gold("session_edge", n=2, edge="start") == tuple(second[:3])
-    assert gold("session_edge", n=2, edge="end") == tuple(second[-3:])
+    # The start of a session is its first five turns, in order, as the grammar reads
+    # "at the beginning of"; sessions too short to have a start and an end are not asked.
+    sizes = Counter(r.session for r in records)
+    n = min(s for s, size in sizes.items() if size > 2 * EDGE_TURNS)
+    turns = [r.turn_id for r in records if r.session == n]
+    assert EDGE_TURNS == GRAMMAR_EDGE_TURNS == 5
+    assert gold("session_edge", n=n, edge="start") == tuple(turns[:5])
+    assert gold("session_edge", n=n, edge="end") == tuple(turns[-5:])
