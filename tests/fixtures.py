@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import cli
+
 
 def tmd_log(sessions: int = 3, turns: int = 4) -> dict[str, Any]:
     data: dict[str, Any] = {"speaker_a": "Ana", "speaker_b": "Ben"}
@@ -78,3 +82,14 @@ def _weekday(year: int, month: int, day: int) -> str:
     from datetime import date
 
     return date(year, month, day).strftime("%A")
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the CLI in-process: ``(exit code, stdout, stderr)``."""
+    try:
+        cli.main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

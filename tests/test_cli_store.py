@@ -7,39 +7,28 @@ from pathlib import Path
 
 import pytest
 
-import cli
-from tests.fixtures import jsonl_lines, tmd_log, write_json, write_jsonl
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        cli.main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.fixtures import jsonl_lines, run_cli, tmd_log, write_json, write_jsonl
 
 
 def test_ingest_stats_sessions_show_doctor(cli_env: Path, tmp_path: Path, capsys) -> None:
     log = write_json(tmp_path / "12.json", tmd_log(sessions=3))
-    code, out, _ = run(["ingest", str(log)], capsys)
+    code, out, _ = run_cli(["ingest", str(log)], capsys)
     assert code == 0 and "12 new turn(s)" in out
-    code, out, _ = run(["stats", "--json"], capsys)
+    code, out, _ = run_cli(["stats", "--json"], capsys)
     assert json.loads(out) == {"conversations": 1, "sessions": 3, "turns": 12, "vectors": 12}
-    code, out, _ = run(["sessions", "12", "--json"], capsys)
+    code, out, _ = run_cli(["sessions", "12", "--json"], capsys)
     rows = json.loads(out)
     assert [r["index"] for r in rows] == [1, 2, 3] and rows[0]["weekday"] == "Friday"
-    code, out, _ = run(["show", "12", "--session", "2"], capsys)
+    code, out, _ = run_cli(["show", "12", "--session", "2"], capsys)
     assert code == 0 and "Session 2 turn 3" in out and "Session 1" not in out
-    code, out, _ = run(["doctor"], capsys)
+    code, out, _ = run_cli(["doctor"], capsys)
     assert code == 0 and out.startswith("ok")
 
 
 def test_store_flag_overrides_environment(cli_env: Path, tmp_path: Path, capsys) -> None:
     other = tmp_path / "other"
     rows = write_jsonl(tmp_path / "c.jsonl", jsonl_lines("c"))
-    assert run(["ingest", str(rows), "--store", str(other)], capsys)[0] == 0
+    assert run_cli(["ingest", str(rows), "--store", str(other)], capsys)[0] == 0
     assert (other / "memory.duckdb").exists() and not cli_env.exists()
 
 
@@ -54,27 +43,27 @@ def test_bad_input_is_one_red_line_nonzero_exit_nothing_written(
     cli_env: Path, tmp_path: Path, capsys, content: str, fragment: str
 ) -> None:
     good = write_jsonl(tmp_path / "good.jsonl", jsonl_lines("good"))
-    assert run(["ingest", str(good)], capsys)[0] == 0
+    assert run_cli(["ingest", str(good)], capsys)[0] == 0
     bad = tmp_path / "bad.jsonl"
     bad.write_text(content + "\n", encoding="utf-8")
-    code, out, err = run(["ingest", str(good), str(bad)], capsys)
+    code, out, err = run_cli(["ingest", str(good), str(bad)], capsys)
     assert code == 2
     assert fragment in err and str(bad) in err and len(err.strip().splitlines()) == 1
-    code, out, _ = run(["stats", "--json"], capsys)
+    code, out, _ = run_cli(["stats", "--json"], capsys)
     assert json.loads(out)["turns"] == 5
 
 
 def test_missing_store_and_unknown_conversation(cli_env: Path, tmp_path: Path, capsys) -> None:
-    code, _, err = run(["stats"], capsys)
+    code, _, err = run_cli(["stats"], capsys)
     assert code == 3 and "convmem ingest" in err
     write = write_jsonl(tmp_path / "c.jsonl", jsonl_lines("c"))
-    run(["ingest", str(write)], capsys)
-    code, _, err = run(["sessions", "nope"], capsys)
+    run_cli(["ingest", str(write)], capsys)
+    code, _, err = run_cli(["sessions", "nope"], capsys)
     assert code == 4 and "known: c" in err
 
 
 def test_demo_builds_a_memory(cli_env: Path, tmp_path: Path, capsys) -> None:
-    code, out, _ = run(["demo", "--store", str(tmp_path / "demo")], capsys)
+    code, out, _ = run_cli(["demo", "--store", str(tmp_path / "demo")], capsys)
     assert code == 0 and "'turns': 27" in out and "Monday" in out
 
 
@@ -82,6 +71,6 @@ def test_demo_builds_a_memory(cli_env: Path, tmp_path: Path, capsys) -> None:
 def test_usage_errors_are_a_message_and_exit_2_not_a_traceback(
     cli_env: Path, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
-    code, _, err = run(args, capsys)
+    code, _, err = run_cli(args, capsys)
     assert code == 2
     assert "Traceback" not in err and ("Missing" in err or "No such option" in err)

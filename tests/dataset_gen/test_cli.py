@@ -5,33 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-import cli
 from convmem.questions import read_questions
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        cli.main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.fixtures import run_cli
 
 
 def test_simulate_ingest_count_sessions_then_questions(
     cli_env: Path, tmp_path: Path, capsys
 ) -> None:
     transcript = tmp_path / "sim.jsonl"
-    code, out, _ = run(
+    code, out, _ = run_cli(
         ["generate", "conversations", "--sessions", "30", "--seed", "3", "--out", str(transcript)],
         capsys,
     )
     assert code == 0 and "30 sessions" in out
-    assert run(["ingest", str(transcript)], capsys)[0] == 0
-    code, out, _ = run(["sessions", "sim-0001", "--json"], capsys)
+    assert run_cli(["ingest", str(transcript)], capsys)[0] == 0
+    code, out, _ = run_cli(["sessions", "sim-0001", "--json"], capsys)
     rows = json.loads(out)
     assert [r["index"] for r in rows] == list(range(1, 31))
     starts = [r["start"] for r in rows]
@@ -49,16 +37,16 @@ def test_simulate_ingest_count_sessions_then_questions(
         "--out",
         str(questions),
     ]
-    code, out, _ = run(args, capsys)
+    code, out, _ = run_cli(args, capsys)
     assert code == 0 and "questions" in out
     parsed = list(read_questions(questions))
     assert {q.subtype for q in parsed} >= {"session", "rel_day", "week", "content_time"}
     assert any(q.ambiguous for q in parsed)
     first = questions.read_bytes()
-    assert run(args, capsys)[0] == 0 and questions.read_bytes() == first
+    assert run_cli(args, capsys)[0] == 0 and questions.read_bytes() == first
 
     folder = tmp_path / "TestData"
-    code, out, _ = run(
+    code, out, _ = run_cli(
         [
             "generate",
             "questions",
@@ -88,7 +76,7 @@ def test_conversations_are_byte_identical_for_a_seed(cli_env: Path, tmp_path: Pa
     for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
         path = tmp_path / f"{name}.jsonl"
         assert (
-            run(
+            run_cli(
                 [
                     "generate",
                     "conversations",
@@ -111,26 +99,26 @@ def test_conversations_are_byte_identical_for_a_seed(cli_env: Path, tmp_path: Pa
 
 def test_turn_budget_and_bad_options(cli_env: Path, tmp_path: Path, capsys) -> None:
     path = tmp_path / "t.jsonl"
-    code = run(
+    code = run_cli(
         ["generate", "conversations", "--sessions", "5", "--turns", "500", "--out", str(path)],
         capsys,
     )[0]
     assert code == 0 and len(path.read_text().splitlines()) == 500
-    run(["ingest", str(path)], capsys)
-    code, _, err = run(
+    run_cli(["ingest", str(path)], capsys)
+    code, _, err = run_cli(
         ["generate", "questions", "--families", "nope", "--out", str(tmp_path / "q.jsonl")], capsys
     )
     assert code == 2 and "unknown question family nope" in err
-    code, _, err = run(
+    code, _, err = run_cli(
         ["generate", "questions", "--anchoring", "lunar", "--out", str(tmp_path / "q.jsonl")],
         capsys,
     )
     assert code == 2 and "calendar" in err
-    code, _, err = run(
+    code, _, err = run_cli(
         ["generate", "questions", "--asked-at", "soon", "--out", str(tmp_path / "q.jsonl")], capsys
     )
     assert code == 2 and "--asked-at" in err
-    code, _, err = run(
+    code, _, err = run_cli(
         ["generate", "questions", "--conversation", "ghost", "--out", str(tmp_path / "q.jsonl")],
         capsys,
     )

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-import cli
 from convmem.errors import ConfigError, InputFormatError
 from eval.gate import GateSpec, compare, delta_markdown, load_gate
 from tests.eval.tmd_layout import write_tmd
+from tests.fixtures import run_cli
 
 
 def results(recall: float, f2: float = 0.5, at_5: float | None = None) -> dict[str, Any]:
@@ -62,26 +62,16 @@ def test_load_gate_checks_before_the_run(tmp_path: Path) -> None:
         load_gate(tmp_path / "bad.json")
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        cli.main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_gate_passes_on_itself_and_fails_on_a_better_baseline(
     cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dataset = write_tmd(tmp_path / "tmd")
     first = tmp_path / "first"
     args = ["eval", "tmd", str(dataset), "--retriever", "bm25@4"]
-    assert run([*args, "--out", str(first)], capsys)[0] == 0
+    assert run_cli([*args, "--out", str(first)], capsys)[0] == 0
 
     second = tmp_path / "second"
-    code, stdout, _ = run([*args, "--out", str(second), "--baseline", str(first / "results.json")], capsys)
+    code, stdout, _ = run_cli([*args, "--out", str(second), "--baseline", str(first / "results.json")], capsys)
     assert code == 0 and "gate passed" in stdout
     assert "Δ recall" in (second / "report.md").read_text()
     assert 'id="table-deltas"' in (second / "report.html").read_text()
@@ -89,7 +79,7 @@ def test_cli_gate_passes_on_itself_and_fails_on_a_better_baseline(
     better = json.loads((first / "results.json").read_text())
     better["retrievers"]["bm25@4"]["categories"]["time"]["recall"] += 0.5
     (tmp_path / "better.json").write_text(json.dumps(better))
-    code, _, err = run([*args, "--out", str(second), "--baseline", str(tmp_path / "better.json")], capsys)
+    code, _, err = run_cli([*args, "--out", str(second), "--baseline", str(tmp_path / "better.json")], capsys)
     assert code == 8
     assert err.strip().startswith("error: recall dropped by more than 0.01: bm25@4/time")
     assert len(err.strip().splitlines()) == 1
@@ -97,6 +87,6 @@ def test_cli_gate_passes_on_itself_and_fails_on_a_better_baseline(
     assert saved["comparison"]["passed"] is False and saved["retrievers"]["bm25@4"]["categories"]
     assert "FAILED" in (second / "report.md").read_text()
 
-    code, _, err = run([*args, "--out", str(second), "--baseline", str(first / "results.json"),
+    code, _, err = run_cli([*args, "--out", str(second), "--baseline", str(first / "results.json"),
                         "--gate-metric", "accuracy"], capsys)
     assert code == 2 and "unknown gate metric" in err
