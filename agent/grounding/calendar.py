@@ -43,7 +43,7 @@ _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # a day of a month: "june 9th", "june the 9th", "9th of june", "the 9th of june, 2023"; a
 # weekday just before it only names the same day ("saturday, july 8th").
 _DATE = (
-    rf"(?:(?:{_WEEKDAY}\s+)?(?:{_MON}\s+(?:the\s+)?{_DAY}(?:\s+{_YEAR})?\b(?!\s*(?:days|weeks|months|years|sessions))"
+    rf"(?:(?:{_WEEKDAY}\s+)?(?:{_MON}\s+(?:the\s+)?{_DAY}(?:\s+{_YEAR})?\b(?!\s*(?:days?|weeks?|months?|years?|sessions?)\b)"
     rf"|(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MON}\b(?:\s+{_YEAR})?)"
     rf"|{_YEAR}-\d\d-\d\d)"
 )
@@ -95,6 +95,16 @@ THIS_LAST = rx(r"\b(?P<which>last|this|past|previous|prior)\s+(?P<unit>week|mont
 NAMED_DAY = rx(
     r"\b(?:(?P<which>last|this\s+past|this|past|on|(?:the\s+)?(?:most\s+recent|previous|last|latest))\s+)?(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?P<plural>s)?\b"
 )
+WEEKEND = rx(r"\b(?:over|on|during|at)\s+the\s+weekend\b")
+HOURS = rx(r"\b(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past)\s+(?:(?P<n>\d+)\s+)?hours?\b")
+# "on the 3rd": the latest 3rd of a month on or before today.
+BARE_DAY = rx(
+    r"\bon\s+the\s+(?P<d>(?:[12]\d|3[01]|[1-9])th)\b"
+    r"(?!\s+(?:of\b|time|times|week|month|day|session|chat|conversation|discussion|talk|call|meeting))"
+)
+# A part of a day already named: "last Tuesday evening", "the morning of June 3rd".
+PART_NEXT = rx(r"(?<=·)\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night)\b")
+PART_OF = rx(r"\b(?:(?:on|in|during)\s+)?the\s+(?P<part>morning|afternoon|evening|night)\s+of\b(?=\s+·)")
 PART_ANY = rx(r"\b(?:in\s+the|at|during\s+the)\s+(?P<part>mornings?|afternoons?|evenings?|night)\b")
 
 
@@ -155,6 +165,19 @@ def _month_span(first: date) -> DaySpan:
 
 def _week_span(monday: date) -> DaySpan:
     return DaySpan(monday, monday + timedelta(days=6))
+
+
+def _latest_day_of_month(day_number: int, today: date) -> DaySpan | None:
+    first = today.replace(day=1)
+    for back in range(12):
+        month = month_shift(first, -back)
+        try:
+            day = month.replace(day=day_number)
+        except ValueError:
+            continue
+        if day <= today:
+            return DaySpan(day, day)
+    return None
 
 
 def _week_containing(day: DaySpan | None) -> DaySpan | None:
@@ -307,12 +330,20 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
         return DaySpan(today - timedelta(days=back), today - timedelta(days=back))
 
     spans += [s for s in scanner.scan(NAMED_DAY, named_day) if isinstance(s, DaySpan)]
+    spans += scanner.scan(BARE_DAY, lambda m: _latest_day_of_month(_day_of_month(m.group("d")), today))
+    spans += scanner.scan(
+        WEEKEND, lambda m: DaySpan(monday + timedelta(days=5), today) if today.weekday() >= 5
+        else DaySpan(monday - timedelta(days=2), monday - timedelta(days=1)),
+    )
+    windows += scanner.scan(HOURS, lambda m: Window(now - timedelta(hours=int(m.group("n") or 1)), now))
 
     def part_any(m: re.Match[str]) -> str:
         part = m.group("part").rstrip("s")
         parts.append(part)
         return part
 
+    scanner.scan(PART_NEXT, part_any)
+    scanner.scan(PART_OF, part_any)
     scanner.scan(PART_ANY, part_any)
     return CalendarFindings(spans, windows, weekdays, parts, days_ago)
 

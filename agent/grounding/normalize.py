@@ -30,7 +30,10 @@ ORDINAL_TENS = {
     "twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60,
     "seventieth": 70, "eightieth": 80, "ninetieth": 90,
 }
-FUZZY = {"a couple of": "2", "a couple": "2", "couple of": "2", "a few": "3", "few": "3"}
+FUZZY = {
+    "a couple of": "2", "a couple": "2", "couple of": "2", "a few": "3", "few": "3",
+    "a fortnight": "2 weeks", "fortnight": "2 weeks",
+}
 
 _PUNCT = re.compile(r"[^\w\s\-/:'#]")
 _DIGIT_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")

@@ -32,7 +32,14 @@ SCAFFOLDING = SCAFFOLDING | frozenset(
         "particularly", "anyway", "actually", "wondering", "wonder", "curious", "wanted", "wants",
         "would", "like", "could", "maybe", "perhaps", "think", "thinking", "thought", "guess",
         "recollect", "recollection", "went", "goes", "there's", "what's", "that's", "it's",
-        "we'd", "we'll", "let's"
+        "we'd", "we'll", "let's", "agenda", "walk", "walking", "fill", "filling", "upon",
+        "synopsis", "help", "helping", "took", "place", "addressed", "address", "list", "listing",
+        "conversed", "converse", "retell", "repeat", "possible", "looking", "look", "looked",
+        "moments", "moment", "notes", "ground", "end", "ended", "ending", "occurred", "occur",
+        "i'd", "i'll", "you've", "they'd", "wondered", "reminisce", "recounting", "spoke",
+        "speaking", "gotten", "getting", "covering", "reviewing", "revisiting", "summarizing",
+        "summarising", "discussing", "mentioning", "mentions", "mid", "early", "late", "recently",
+        "lately"
     ]
 )
 _WORD = re.compile(r"\b[a-z][a-z']+|\d+")

@@ -33,10 +33,11 @@ SESSION_RANGE = rx(
 FIRST_N = rx(rf"\b(?:{_OUR}\s+)?(?P<which>1th|last|latest|past|most recent|previous)\s+(?P<n>\d+)\s+{_NOUNS}\b")
 AGO = rx(rf"\b(?P<n>\d+|a|an)\s+{_NOUN}\s+(?:ago|back)\b")
 _LAST = r"(?:last|latest|final|most\s+recent|previous)"
+_BEFORE = r"(?:before|prior\s+to|preceding|ahead\s+of)"
 BEFORE_LAST = rx(
-    rf"\b(?:{_OUR}\s+)?(?:time|1|{_NOUN})\s+before\s+(?:the\s+|our\s+|my\s+)?{_LAST}"
+    rf"\b(?:{_OUR}\s+)?(?:time|1|{_NOUN})\s+{_BEFORE}\s+(?:the\s+|our\s+|my\s+)?{_LAST}"
     rf"(?:\s+(?:1|time|{_NOUN}))?\b"
-    r"|\b(?:the\s+)?(?:one|1|time|session|chat|discussion|conversation)\s+before\s+(?:that|it|this)\b"
+    rf"|\b(?:the\s+)?(?:1|time|{_NOUN})\s+{_BEFORE}\s+(?:that|it|this)\b"
     rf"|\b(?:{_OUR}\s+)?(?:2th\s+(?:to|from)\s+last|penultimate|next\s+to\s+last|last\s+but\s+1)\s+(?:{_NOUN}|time|1)\b"
     # "not last time but the time before", "not our last chat, the one before it"
     rf"|\bnot\s+(?:in\s+)?(?:the\s+|our\s+)?{_LAST}\s+(?:time|1|{_NOUN})\s+(?:but\s+)?"
@@ -49,9 +50,9 @@ LAST_ONE = rx(
 )
 ORDINAL = rx(
     rf"\b(?:{_OUR}\s+)?(?:very\s+)?{_ORD}\s+(?:{_NOUN}|time\s+(?:we|i|you)\s+(?:talked|spoke|chatted|met|discussed))\b"
-    rf"|\b{_NOUN}\s+(?:number\s+|#\s*)?(?P<n>\d+)\b(?!\s*(?:days|weeks|months|years))"
+    rf"|\b{_NOUN}\s+(?:number\s+|#\s*)?(?P<n>\d+)\b(?!\s*(?:minutes?|hours?|days?|weeks?|months?|years?)\b)"
 )
-FIRST_EVER = rx(rf"\b(?:{_OUR}\s+)?(?:very\s+)?first\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b")
+FIRST_EVER = rx(rf"\b(?:{_OUR}\s+)?(?:very\s+)?(?:1th|initial|earliest)\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b")
 _WHERE = r"(?:very\s+)?(?P<where>beginning|start|outset|opening|end|tail\s+end|close|closing|middle)"
 _START_VERB = (
     r"(?:began|begun|begins?|beginning|start(?:ed|s|ing)?|open(?:ed|s|ing)?|"

@@ -169,3 +169,60 @@ def test_an_edge_asked_after_the_session_was_named_earlier() -> None:
     resolved = carry_time_anchors("How did it wrap up?", context, FACTS)
     assert resolved.grounding.session_pick == SessionPick(5)
     assert resolved.grounding.position == RowPosition("last", 5)
+
+
+def test_a_session_noun_before_a_singular_unit_is_no_session_number() -> None:
+    g = ground("We had such a good chat 1 month ago.", FACTS)
+    assert g.session_pick is None
+    assert g.day_spans == [DaySpan(date(2024, 2, 1), date(2024, 2, 29))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the session prior to the last one",
+        "the chat preceding our most recent one",
+    ],
+)
+def test_prior_to_and_preceding_mean_before(text: str) -> None:
+    assert ground(text, FACTS).session_pick == SessionPick(-2, from_now=True)
+
+
+def test_initial_and_earliest_mean_the_first_session() -> None:
+    assert ground("in our initial conversation", FACTS).session_pick == SessionPick(1)
+    assert ground("what came up in the earliest session", FACTS).session_pick == SessionPick(1)
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "part"),
+    [
+        ("on the morning of March 3rd", date(2024, 3, 3), "morning"),
+        ("last Tuesday evening", date(2024, 3, 12), "evening"),
+        ("the afternoon of the 2nd of March", date(2024, 3, 2), "afternoon"),
+    ],
+)
+def test_a_part_of_a_named_day(text: str, day: date, part: str) -> None:
+    g = ground(text, FACTS)
+    assert g.day_spans == [DaySpan(day, day)] and g.parts_of_day == [part]
+    assert content(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("what did we talk about on the 5th", date(2024, 3, 5)),
+        ("on the 20th", date(2024, 2, 20)),
+        ("on the 31st", date(2024, 1, 31)),
+    ],
+)
+def test_a_bare_day_of_the_month_is_its_latest_occurrence(text: str, day: date) -> None:
+    assert ground(text, FACTS).day_spans == [DaySpan(day, day)]
+
+
+def test_weekends_fortnights_and_hours() -> None:
+    assert ground("what did we chat about over the weekend", FACTS).day_spans == [
+        DaySpan(date(2024, 3, 9), date(2024, 3, 10))
+    ]
+    assert ground("a fortnight ago", FACTS).day_spans == [DaySpan(date(2024, 2, 26), date(2024, 3, 3))]
+    g = ground("in the past 36 hours", FACTS)
+    assert g.windows[0].start == ASKED - timedelta(hours=36) and g.windows[0].end == ASKED
