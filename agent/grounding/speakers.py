@@ -19,13 +19,19 @@ _VERBS = (
     r"explained|note|noted|bring up|brought up|talk about|talked about|talks about|claim|claimed|"
     r"promise|promised|admit|admitted|reply|replied|answer|answered|announce|announced|raise|raised|"
     r"touch on|touched on|open up about|opened up about|go on about|went on about|reveal|revealed|"
-    r"confide|confided|complain|complained|report|reported)"
+    r"confide|confided|complain|complained|report|reported|contribute|contributed|have to say|has to say|"
+    r"had to say|talking about|telling|sharing|mentioning|bringing up|asking|suggesting|recommending|"
+    r"describing|explaining|writing|discuss|discussed|discusses|discussing)"
+)
+_PASSIVE = (
+    r"(?:said|mentioned|shared|brought up|raised|suggested|asked|told|written|recommended|described|"
+    r"explained|reported|announced)"
 )
 # What belongs to a speaker's side of the talk: "Melanie's main points".
 _OWN = (
     r"(?:(?:main|key|most\s+important|big|biggest|major)\s+)?"
     r"(?:words|messages|turns|remarks|comments|lines|points|thoughts|takeaways|highlights|"
-    r"contributions|updates|news|questions|concerns|ideas|opinions|views|stories|answers|replies)"
+    r"contributions|updates|news|questions|concerns|ideas|opinions|views|stories|answers|replies|side|part)"
 )
 
 
@@ -55,19 +61,27 @@ def scan_speakers(scanner: Scanner, facts: ConversationFacts) -> list[str]:
     if not names:
         return found
     alternation = "|".join(re.escape(n) for n in names)
+    passive = {**pronouns, "me": facts.asker}
+    by = "|".join(re.escape(n) for n in sorted([*aliases, *passive], key=len, reverse=True))
+    # "X and Y talked about" and "X discussed with Y" are about both speakers.
     pattern = re.compile(
-        rf"\b(?P<aux>did|does|do|has|had|have|would|will|was|were)?\s*(?P<who>{alternation})(?:'s)?\s+"
-        rf"(?:ever\s+|once\s+|first\s+|last\s+|just\s+|also\s+|then\s+|actually\s+)?(?P<verb>{_VERBS})\b"
+        rf"\b(?P<aux>did|does|do|has|had|have|would|will|was|were)?\s*(?<!\band\s)(?<!&\s)(?P<who>{alternation})(?:'s)?\s+"
+        rf"(?:(?:ever|once|1th|last|just|also|then|actually|really|mostly|mainly|end\s+up|ended\s+up)\s+)?"
+        rf"(?P<verb>{_VERBS})\b(?!\s+with\b)"
         rf"|\b(?P<who2>{alternation})'s\s+{_OWN}\b"
+        rf"|\b{_PASSIVE}\s+by\s+(?P<who3>{by})\b"
     )
 
     def speaker(m: re.Match[str]) -> str | None:
-        who = m.group("who") or m.group("who2")
-        name = aliases.get(who) or pronouns.get(who)
+        who = m.group("who") or m.group("who2") or m.group("who3")
+        name = aliases.get(who) or (passive if m.group("who3") else pronouns).get(who)
         if name is None:
             return None
-        if who in pronouns and m.group("verb") and not m.group("aux") and not _PAST.search(m.group("verb")):
+        verb = m.group("verb") or ""
+        if who in pronouns and verb and not m.group("aux") and not _PAST.search(verb):
             return None  # "could you describe ..." asks for something; it quotes no one
+        if who in pronouns and verb.startswith("discuss"):
+            return None  # "did you discuss ..." asks what we both discussed
         found.append(name)
         return name
 

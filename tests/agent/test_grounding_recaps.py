@@ -226,3 +226,23 @@ def test_weekends_fortnights_and_hours() -> None:
     assert ground("a fortnight ago", FACTS).day_spans == [DaySpan(date(2024, 2, 26), date(2024, 3, 3))]
     g = ground("in the past 36 hours", FACTS)
     assert g.windows[0].start == ASKED - timedelta(hours=36) and g.windows[0].end == ASKED
+
+
+@pytest.mark.parametrize(
+    ("text", "speakers"),
+    [
+        ("What did Priya have to say in session 3?", ["Priya Shah"]),
+        ("what was Priya talking about on March 3rd", ["Priya Shah"]),
+        ("Priya's side of our 2nd chat", ["Priya Shah"]),
+        ("what was said by Priya last time", ["Priya Shah"]),
+        ("what was mentioned by me yesterday", ["Tom"]),
+        ("what did Priya end up saying in session 4", ["Priya Shah"]),
+        ("which topics did Priya discuss yesterday", ["Priya Shah"]),
+        ("what did Priya and Tom talk about yesterday", []),
+        ("what did I discuss with Priya yesterday", []),
+        ("did you discuss hiking in session 2", []),
+        ("let me tell you about session 2", []),
+    ],
+)
+def test_more_ways_to_say_who_spoke(text: str, speakers: list[str]) -> None:
+    assert ground(text, FACTS).speakers == speakers
