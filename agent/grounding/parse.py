@@ -39,7 +39,7 @@ SCAFFOLDING = SCAFFOLDING | frozenset(
         "i'd", "i'll", "you've", "they'd", "wondered", "reminisce", "recounting", "spoke",
         "speaking", "gotten", "getting", "covering", "reviewing", "revisiting", "summarizing",
         "summarising", "discussing", "mentioning", "mentions", "mid", "early", "late", "recently",
-        "lately"
+        "lately", "ahead", "proceed"
     ]
 )
 _WORD = re.compile(r"\b[a-z][a-z']+|\d+")

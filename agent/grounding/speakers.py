@@ -69,10 +69,16 @@ def scan_speakers(scanner: Scanner, facts: ConversationFacts) -> list[str]:
         rf"(?:(?:ever|once|1th|last|just|also|then|actually|really|mostly|mainly|end\s+up|ended\s+up)\s+)?"
         rf"(?P<verb>{_VERBS})\b(?!\s+with\b)"
         rf"|\b(?P<who2>{alternation})'s\s+{_OWN}\b"
+        rf"|\b(?P<mine>my|your)\s+{_OWN}\b"
         rf"|\b{_PASSIVE}\s+by\s+(?P<who3>{by})\b"
     )
 
     def speaker(m: re.Match[str]) -> str | None:
+        if m.group("mine"):
+            name = facts.asker if m.group("mine") == "my" else pronouns["you"]
+            if name is not None:
+                found.append(name)
+            return name
         who = m.group("who") or m.group("who2") or m.group("who3")
         name = aliases.get(who) or (passive if m.group("who3") else pronouns).get(who)
         if name is None:

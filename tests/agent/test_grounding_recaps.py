@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from agent.context import carry_time_anchors
+from agent.disambiguate import ContextDisambiguator
 from agent.grounding import content_words, ground
 from agent.grounding.types import DaySpan, RowPosition, SessionPick
 from agent.planners.rules import plan_question
@@ -246,3 +247,23 @@ def test_weekends_fortnights_and_hours() -> None:
 )
 def test_more_ways_to_say_who_spoke(text: str, speakers: list[str]) -> None:
     assert ground(text, FACTS).speakers == speakers
+
+
+def test_my_and_your_points_are_the_asker_and_the_partner() -> None:
+    assert ground("what were my main points in session 2", FACTS).speakers == ["Tom"]
+    assert ground("your key takeaways from last time", FACTS).speakers == ["Priya Shah"]
+
+
+@pytest.mark.parametrize(
+    ("turns", "ask"),
+    [
+        ((("Priya Shah", "That chat of ours 2 weeks back was fun."), ("Tom", "It was!"),
+          ("Priya Shah", "Want me to recap it?")), "Please, go ahead."),
+        ((("Tom", "I was looking at my notes from 2 weeks back."), ("Priya Shah", "Oh yes.")),
+         "Could you give me the gist?"),
+    ],
+)
+def test_a_bare_go_ahead_inherits_the_dialogues_time(turns: tuple[tuple[str, str], ...], ask: str) -> None:
+    resolved = ContextDisambiguator().rewrite(ask, tuple(DialogueTurn(s, t) for s, t in turns), FACTS).resolved
+    assert resolved.grounding.day_spans == [DaySpan(date(2024, 2, 26), date(2024, 3, 3))]
+    assert content_words(resolved.grounding.residual, FACTS.speakers) == []
