@@ -22,52 +22,55 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from agent.grounding.dates import (
+    CONNECT,
+    DATE_TEXT,
+    DAY_NUMBER,
+    MONTH_FRAMED,
+    MONTH_PLAIN,
+    MONTH_YEAR,
+    POINT,
+    WEEKDAY_NAME,
+    WEEKDAYS,
+    YEAR_NUMBER,
+    count_of,
+    day_of_month,
+    latest_day_of_month,
+    month_span,
+    parse_point,
+    part_window,
+    season_span,
+    shift_day,
+    week_containing,
+    week_span,
+)
 from agent.grounding.scanner import Scanner, rx
 from agent.grounding.types import ConversationFacts, DaySpan, Window
 from convmem.timeutil import month_shift
 
-MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-PARTS = {"morning": "morning", "afternoon": "afternoon", "evening": "evening", "night": "night"}
-PART_HOURS = {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 21), "night": (21, 29)}
-
-_MON = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")"
-_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:th)?"
-_YEAR = r"(?:19|20)\d\d"
-_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-# a day of a month: "june 9th", "june the 9th", "9th of june", "the 9th of june, 2023"; a
-# weekday just before it only names the same day ("saturday, july 8th").
-_DATE = (
-    rf"(?:(?:{_WEEKDAY}\s+)?(?:{_MON}\s+(?:the\s+)?{_DAY}(?:\s+{_YEAR})?\b(?!\s*(?:days?|weeks?|months?|years?|sessions?)\b)"
-    rf"|(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MON}\b(?:\s+{_YEAR})?)"
-    rf"|{_YEAR}-\d\d-\d\d)"
-)
-_MONTH_YEAR = rf"(?:{_MON}\s+{_YEAR})"
-# Modal "may" and verb "march" count as months only in a clear frame.
-_MONTH_FRAMED = rf"(?:(?<=\bin )|(?<=\bduring )|(?<=\bof )|(?<=\bsince )|(?<=\bfrom )|(?<=\bthrough ))(?:{_MON})\b"
-_MONTH_PLAIN = r"(?:january|february|april|june|july|august|september|october|november|december)\b"
-_POINT = rf"(?:{_DATE}|{_MONTH_YEAR}|{_MONTH_PLAIN}|may\b|march\b)"
-_CONNECT = r"(?:and|to|through|thru|until|till|up to|-)"
-
 SPAN = rx(
-    rf"\b(?:(?P<pre>between|from)\s+)?(?P<a>{_POINT})\s+{_CONNECT}\s+(?:the\s+)?"
-    rf"(?P<b>{_POINT}|{_DAY}\b)"
+    rf"\b(?:(?P<pre>between|from)\s+)?(?P<a>{POINT})\s+{CONNECT}\s+(?:the\s+)?"
+    rf"(?P<b>{POINT}|{DAY_NUMBER}\b)"
 )
-SINCE = rx(rf"\b(?P<kind>since|after|before)\s+(?P<a>{_DATE}|{_MONTH_YEAR}|{_MONTH_PLAIN})")
+SINCE = rx(rf"\b(?P<kind>since|after|before)\s+(?P<a>{DATE_TEXT}|{MONTH_YEAR}|{MONTH_PLAIN})")
 # "the week of May 8th": the calendar week (Monday to Sunday) that holds the date.
 WEEK_OF = rx(
     rf"\b(?:the\s+)?week\s+(?:of|starting|beginning|including|containing|around|that\s+(?:had|included))\s+"
-    rf"(?:the\s+)?(?P<a>{_DATE})"
+    rf"(?:the\s+)?(?P<a>{DATE_TEXT})"
 )
-DATE = rx(rf"\b{_DATE}")
-MONTH = rx(rf"\b(?:{_MONTH_YEAR}|{_MONTH_FRAMED}|{_MONTH_PLAIN})")
-ISO_MONTH = rx(rf"\b(?P<y>{_YEAR})-(?P<m>\d\d)\b(?!-)")
-YEAR = rx(rf"\b(?:in|during|of|from)\s+(?P<y>{_YEAR})\b")
+# "the day after March 3rd", "the day before June 9th": one day beside a date.
+DAY_BESIDE = rx(rf"\b(?:the\s+)?day\s+(?P<kind>after|before)\s+(?:the\s+)?(?P<a>{DATE_TEXT})")
+# "Monday last week", "on Friday of this week", "last week on Tuesday".
+DAY_OF_WEEK = rx(
+    rf"\b(?:on\s+)?(?P<day>{WEEKDAY_NAME})\s+(?:of\s+)?(?P<which>last|this|previous|past)\s+week\b"
+    rf"|\b(?P<which2>last|this|previous|past)\s+week\s+on\s+(?P<day2>{WEEKDAY_NAME})\b"
+)
+WEEKS_AGO_TODAY = rx(r"\b(?P<n>\d+|a|an)\s+weeks?\s+ago\s+today\b")
+SEASON = rx(r"\b(?:(?P<which>last|this|past|the)\s+)?(?P<season>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?(?P<y>(?:19|20)\d\d))?\b")
+DATE = rx(rf"\b{DATE_TEXT}")
+MONTH = rx(rf"\b(?:{MONTH_YEAR}|{MONTH_FRAMED}|{MONTH_PLAIN})")
+ISO_MONTH = rx(rf"\b(?P<y>{YEAR_NUMBER})-(?P<m>\d\d)\b(?!-)")
+YEAR = rx(rf"\b(?:in|during|of|from)\s+(?P<y>{YEAR_NUMBER})\b")
 REL_YEAR = rx(r"\b(?P<which>last|this|(?P<n>\d+) years?)\s*(?:year|ago)\b")
 ROLLING = rx(
     # "this previous week" is the last seven days; "the previous week" the calendar week
@@ -108,91 +111,6 @@ PART_OF = rx(r"\b(?:(?:on|in|during)\s+)?the\s+(?P<part>morning|afternoon|evenin
 PART_ANY = rx(r"\b(?:in\s+the|at|during\s+the)\s+(?P<part>mornings?|afternoons?|evenings?|night)\b")
 
 
-def _int(value: str) -> int:
-    return 1 if value in ("a", "an") else int(value)
-
-
-def _day_of_month(token: str) -> int:
-    return int(re.sub(r"th$", "", token))
-
-
-def parse_point(text: str, facts: ConversationFacts, default_month: int | None = None) -> DaySpan | None:
-    """A date, a month (with or without year) or a bare day number, as whole days."""
-    text = text.strip()
-    iso = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)", text)
-    if iso:
-        try:
-            day = date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
-        except ValueError:
-            return None
-        return DaySpan(day, day)
-    words = text.replace(",", " ").split()
-    month = next((MONTHS[w] for w in words if w in MONTHS), None)
-    year = next((int(w) for w in words if re.fullmatch(_YEAR, w)), None)
-    days = [w for w in words if re.fullmatch(_DAY, w) and not re.fullmatch(_YEAR, w)]
-    if month is None:
-        if default_month is None or not days:
-            return None
-        month = default_month
-    if days:
-        day_number = _day_of_month(days[0])
-        return _resolve_date(month, day_number, year, facts)
-    year = year or _recent_year_for_month(month, facts.today)
-    start = date(year, month, 1)
-    return DaySpan(start, month_shift(start, 1) - timedelta(days=1))
-
-
-def _resolve_date(month: int, day_number: int, year: int | None, facts: ConversationFacts) -> DaySpan | None:
-    try:
-        if year is None:
-            candidate = date(facts.today.year, month, day_number)
-            if candidate > facts.today:
-                candidate = date(facts.today.year - 1, month, day_number)
-        else:
-            candidate = date(year, month, day_number)
-    except ValueError:
-        return None
-    return DaySpan(candidate, candidate)
-
-
-def _recent_year_for_month(month: int, today: date) -> int:
-    return today.year if month <= today.month else today.year - 1
-
-
-def _month_span(first: date) -> DaySpan:
-    return DaySpan(first, month_shift(first, 1) - timedelta(days=1))
-
-
-def _week_span(monday: date) -> DaySpan:
-    return DaySpan(monday, monday + timedelta(days=6))
-
-
-def _latest_day_of_month(day_number: int, today: date) -> DaySpan | None:
-    first = today.replace(day=1)
-    for back in range(12):
-        month = month_shift(first, -back)
-        try:
-            day = month.replace(day=day_number)
-        except ValueError:
-            continue
-        if day <= today:
-            return DaySpan(day, day)
-    return None
-
-
-def _week_containing(day: DaySpan | None) -> DaySpan | None:
-    return None if day is None else _week_span(day.start - timedelta(days=day.start.weekday()))
-
-
-def _part_window(day: date, part: str, until: datetime | None) -> Window:
-    low, high = PART_HOURS[part]
-    start = datetime.combine(day, time()) + timedelta(hours=low)
-    end = datetime.combine(day, time()) + timedelta(hours=high)
-    if until is not None:
-        end = min(end, until)
-    return Window(start, end)
-
-
 @dataclass
 class CalendarFindings:
     spans: list[DaySpan] = field(default_factory=list)  # union
@@ -221,10 +139,26 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
         b = parse_point(m.group("b"), facts, default_month=a.start.month)
         if b is None:
             return None
-        if b.end < a.start and not re.search(_YEAR, m.group("b")):
+        if b.end < a.start and not re.search(YEAR_NUMBER, m.group("b")):
             b = DaySpan(b.start.replace(year=b.start.year + 1), b.end.replace(year=b.end.year + 1))
         return DaySpan(a.start, b.end)
 
+    def beside(m: re.Match[str]) -> DaySpan | None:
+        point = parse_point(m.group("a"), facts)
+        if point is None:
+            return None
+        day = point.start + timedelta(days=1) if m.group("kind") == "after" else point.start - timedelta(days=1)
+        return DaySpan(day, day)
+
+    def day_of_week(m: re.Match[str]) -> DaySpan:
+        which, day = m.group("which") or m.group("which2"), m.group("day") or m.group("day2")
+        week = monday if which == "this" else monday - timedelta(days=7)
+        found = week + timedelta(days=WEEKDAYS.index(day))
+        return DaySpan(found, found)
+
+    spans += scanner.scan(DAY_BESIDE, beside)
+    spans += scanner.scan(DAY_OF_WEEK, day_of_week)
+    spans += scanner.scan(WEEKS_AGO_TODAY, lambda m: DaySpan(*[today - timedelta(weeks=count_of(m.group("n")))] * 2))
     spans += scanner.scan(SPAN, span)
 
     def since(m: re.Match[str]) -> DaySpan | None:
@@ -237,9 +171,9 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
         return DaySpan(start, today)
 
     spans += scanner.scan(SINCE, since)
-    spans += scanner.scan(WEEK_OF, lambda m: _week_containing(parse_point(m.group("a"), facts)))
+    spans += scanner.scan(WEEK_OF, lambda m: week_containing(parse_point(m.group("a"), facts)))
     spans += scanner.scan(DATE, lambda m: parse_point(m.group(0), facts))
-    spans += scanner.scan(ISO_MONTH, lambda m: _month_span(date(int(m.group("y")), int(m.group("m")), 1))
+    spans += scanner.scan(ISO_MONTH, lambda m: month_span(date(int(m.group("y")), int(m.group("m")), 1))
                           if 1 <= int(m.group("m")) <= 12 else None)
     spans += scanner.scan(MONTH, lambda m: parse_point(m.group(0), facts))
 
@@ -247,7 +181,7 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
         n = int(m.group("n") or 1)
         unit = m.group("unit").rstrip("s")
         if unit == "month":
-            return DaySpan(_shift_day(today, -n), today)
+            return DaySpan(shift_day(today, -n), today)
         # The sessions begun less than N whole days (24-hour periods) before asking, as
         # for "N days ago"; today's sessions count in full.
         days = n * (7 if unit == "week" else 1)
@@ -257,12 +191,12 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
         (spans if isinstance(found, DaySpan) else windows).append(found)
 
     def ago(m: re.Match[str]) -> DaySpan | int:
-        n, unit = _int(m.group("n")), m.group("unit").rstrip("s")
+        n, unit = count_of(m.group("n")), m.group("unit").rstrip("s")
         if unit == "day":
             return n
         if unit == "week":
-            return _week_span(monday - timedelta(days=7 * n))
-        return _month_span(month_shift(today, -n))
+            return week_span(monday - timedelta(days=7 * n))
+        return month_span(month_shift(today, -n))
 
     days_ago = None
     for found in scanner.scan(AGO, ago):
@@ -273,13 +207,13 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
     spans += scanner.scan(DAY_BEFORE_YESTERDAY, lambda m: DaySpan(today - timedelta(days=2), today - timedelta(days=2)))
     spans += scanner.scan(
         WEEK_BEFORE_THIS,
-        lambda m: _week_span(monday - timedelta(days=7)) if m.group("unit") == "week"
-        else _month_span(month_shift(today, -1)),
+        lambda m: week_span(monday - timedelta(days=7)) if m.group("unit") == "week"
+        else month_span(month_shift(today, -1)),
     )
     spans += scanner.scan(
         WEEK_BEFORE_LAST,
-        lambda m: _week_span(monday - timedelta(days=14)) if m.group("unit") == "week"
-        else _month_span(month_shift(today, -2)),
+        lambda m: week_span(monday - timedelta(days=14)) if m.group("unit") == "week"
+        else month_span(month_shift(today, -2)),
     )
 
     def part_today(m: re.Match[str]) -> Window:
@@ -288,10 +222,10 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
             start = datetime.combine(today - timedelta(days=1), time(17))
             return Window(start, min(datetime.combine(today, time(5)), now))
         part = "night" if "tonight" in text else m.group("part")
-        return _part_window(today, part, now)
+        return part_window(today, part, now)
 
     windows += scanner.scan(PART_TODAY, part_today)
-    windows += scanner.scan(YESTERDAY_PART, lambda m: _part_window(today - timedelta(days=1), m.group("part"), None))
+    windows += scanner.scan(YESTERDAY_PART, lambda m: part_window(today - timedelta(days=1), m.group("part"), None))
     windows += scanner.scan(EARLIER_TODAY, lambda m: Window(datetime.combine(today, time()), now))
     spans += scanner.scan(TODAY, lambda m: DaySpan(today, today))
     spans += scanner.scan(YESTERDAY, lambda m: DaySpan(today - timedelta(days=1), today - timedelta(days=1)))
@@ -299,13 +233,13 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
     def this_last(m: re.Match[str]) -> DaySpan:
         which, unit = m.group("which"), m.group("unit")
         if unit == "week":
-            return DaySpan(monday, today) if which == "this" else _week_span(monday - timedelta(days=7))
+            return DaySpan(monday, today) if which == "this" else week_span(monday - timedelta(days=7))
         if unit == "weekend":
             saturday = monday - timedelta(days=2) if which != "this" or today.weekday() < 5 else monday + timedelta(days=5)
             return DaySpan(saturday, saturday + timedelta(days=1))
         if which == "this":
             return DaySpan(date(today.year, today.month, 1), today)
-        return _month_span(month_shift(today, -1))
+        return month_span(month_shift(today, -1))
 
     spans += scanner.scan(THIS_LAST, this_last)
 
@@ -313,6 +247,7 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
         y = int(m.group("y"))
         return DaySpan(date(y, 1, 1), date(y, 12, 31))
 
+    spans += scanner.scan(SEASON, lambda m: season_span(m, today))
     spans += scanner.scan(YEAR, year)
 
     def rel_year(m: re.Match[str]) -> DaySpan:
@@ -330,7 +265,7 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
         return DaySpan(today - timedelta(days=back), today - timedelta(days=back))
 
     spans += [s for s in scanner.scan(NAMED_DAY, named_day) if isinstance(s, DaySpan)]
-    spans += scanner.scan(BARE_DAY, lambda m: _latest_day_of_month(_day_of_month(m.group("d")), today))
+    spans += scanner.scan(BARE_DAY, lambda m: latest_day_of_month(day_of_month(m.group("d")), today))
     spans += scanner.scan(
         WEEKEND, lambda m: DaySpan(monday + timedelta(days=5), today) if today.weekday() >= 5
         else DaySpan(monday - timedelta(days=2), monday - timedelta(days=1)),
@@ -347,8 +282,3 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
     scanner.scan(PART_ANY, part_any)
     return CalendarFindings(spans, windows, weekdays, parts, days_ago)
 
-
-def _shift_day(day: date, months: int) -> date:
-    first = month_shift(day, months)
-    last = month_shift(first, 1) - timedelta(days=1)
-    return first.replace(day=min(day.day, last.day))

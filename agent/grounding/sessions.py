@@ -31,7 +31,12 @@ SESSION_RANGE = rx(
     rf"|\b(?:{_OUR}\s+)?(?P<a3>\d+)th\s+{_CONNECT}\s+(?:{_OUR}\s+)?(?P<b3>\d+)th\s+{_NOUNS}\b"
 )
 FIRST_N = rx(rf"\b(?:{_OUR}\s+)?(?P<which>1th|last|latest|past|most recent|previous)\s+(?P<n>\d+)\s+{_NOUNS}\b")
-AGO = rx(rf"\b(?P<n>\d+|a|an)\s+{_NOUN}\s+(?:ago|back)\b")
+AGO = rx(
+    rf"\b(?P<n>\d+|a|an)\s+{_NOUN}\s+(?:ago|back)\b"
+    rf"|\b(?P<n2>\d+)\s+{_NOUN}\s+(?:earlier|(?:before|prior)(?!\s+(?:the|our|that|this|last|to)\b))\b"
+)
+# "we talked", "we got together": verbs that make "the 3rd time ..." a session.
+_MET = r"(?:talked|spoke|chatted|met|discussed|conversed|caught\s+up|got\s+together|had\s+a\s+(?:chat|talk|conversation))"
 _LAST = r"(?:last|latest|final|most\s+recent|previous)"
 _BEFORE = r"(?:before|prior\s+to|preceding|ahead\s+of)"
 BEFORE_LAST = rx(
@@ -43,16 +48,19 @@ BEFORE_LAST = rx(
     rf"|\bnot\s+(?:in\s+)?(?:the\s+|our\s+)?{_LAST}\s+(?:time|1|{_NOUN})\s+(?:but\s+)?"
     rf"(?:rather\s+)?(?:in\s+)?(?:the\s+)?(?:time|1|{_NOUN})\s+before(?:\s+(?:that|it))?\b"
 )
-NTH_TO_LAST = rx(rf"\b(?:{_OUR}\s+)?(?P<n>\d+)th\s+(?:to|from)\s+(?:the\s+)?last\s+(?:{_NOUN}|time)\b")
+NTH_TO_LAST = rx(
+    rf"\b(?:{_OUR}\s+)?(?P<n>\d+)th\s+(?:(?:to|from)\s+(?:the\s+)?last|most\s+recent|latest|last)\s+(?:{_NOUN}|time)\b"
+)
 LAST_ONE = rx(
-    rf"\b(?:{_OUR}\s+)?(?:very\s+)?(?:last|latest|final|previous|most\s+recent|prior|recent)\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b"
+    rf"\b(?:{_OUR}\s+)?(?:very\s+)?(?:last|latest|final|previous|most\s+recent|prior|recent)\s+(?:{_NOUN}|time\s+we\s+{_MET})\b"
     r"|\b(?:the\s+)?last\s+time\b"
 )
 ORDINAL = rx(
-    rf"\b(?:{_OUR}\s+)?(?:very\s+)?{_ORD}\s+(?:{_NOUN}|time\s+(?:we|i|you)\s+(?:talked|spoke|chatted|met|discussed))\b"
+    rf"\b(?:{_OUR}\s+)?(?:very\s+)?{_ORD}\s+(?:{_NOUN}|time\s+(?:we|i|you)\s+{_MET})\b"
+    rf"|\b(?:we|i|you)\s+{_MET}\s+for\s+the\s+(?P<o2>\d+)th\s+time\b"
     rf"|\b{_NOUN}\s+(?:number\s+|#\s*)?(?P<n>\d+)\b(?!\s*(?:minutes?|hours?|days?|weeks?|months?|years?)\b)"
 )
-FIRST_EVER = rx(rf"\b(?:{_OUR}\s+)?(?:very\s+)?(?:1th|initial|earliest)\s+(?:{_NOUN}|time\s+we\s+(?:talked|spoke|chatted|met))\b")
+FIRST_EVER = rx(rf"\b(?:{_OUR}\s+)?(?:very\s+)?(?:1th|initial|earliest)\s+(?:{_NOUN}|time\s+we\s+{_MET})\b")
 _WHERE = r"(?:very\s+)?(?P<where>beginning|start|outset|opening|end|tail\s+end|close|closing|middle)"
 _START_VERB = (
     r"(?:began|begun|begins?|beginning|start(?:ed|s|ing)?|open(?:ed|s|ing)?|"
@@ -102,17 +110,19 @@ def scan_sessions(scanner: Scanner) -> tuple[list[SessionSpan], SessionPick | No
 
     for found in scanner.scan(FIRST_N, first_n):
         (spans if isinstance(found, SessionSpan) else picks).append(found)
-    picks += scanner.scan(
-        AGO, lambda m: SessionPick(-(1 if m.group("n") in ("a", "an") else int(m.group("n"))), from_now=True)
-        if (m.group("n") in ("a", "an") or int(m.group("n")) >= 1) else None
-    )
+    def ago(m: re.Match[str]) -> SessionPick | None:
+        n = m.group("n") or m.group("n2")
+        back = 1 if n in ("a", "an") else int(n)
+        return SessionPick(-back, from_now=True) if back >= 1 else None
+
+    picks += scanner.scan(AGO, ago)
     picks += scanner.scan(BEFORE_LAST, lambda m: SessionPick(-2, from_now=True))
     picks += scanner.scan(NTH_TO_LAST, lambda m: SessionPick(-int(m.group("n")), from_now=True))
     picks += scanner.scan(LAST_ONE, lambda m: SessionPick(-1, from_now=True))
     picks += scanner.scan(FIRST_EVER, lambda m: SessionPick(1))
 
     def ordinal(m: re.Match[str]) -> SessionPick | None:
-        n = int(m.group("o") or m.group("n"))
+        n = int(m.group("o") or m.group("o2") or m.group("n"))
         return SessionPick(n) if n >= 1 else None
 
     picks += scanner.scan(ORDINAL, ordinal)

@@ -267,3 +267,41 @@ def test_a_bare_go_ahead_inherits_the_dialogues_time(turns: tuple[tuple[str, str
     resolved = ContextDisambiguator().rewrite(ask, tuple(DialogueTurn(s, t) for s, t in turns), FACTS).resolved
     assert resolved.grounding.day_spans == [DaySpan(date(2024, 2, 26), date(2024, 3, 3))]
     assert content_words(resolved.grounding.residual, FACTS.speakers) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "pick"),
+    [
+        ("our conversation from 2 sessions before", SessionPick(-2, from_now=True)),
+        ("3 chats earlier", SessionPick(-3, from_now=True)),
+        ("the third-most-recent session", SessionPick(-3, from_now=True)),
+        ("the 2nd latest chat", SessionPick(-2, from_now=True)),
+        ("when we talked for the fourth time", SessionPick(4)),
+        ("the 3rd time we got together", SessionPick(3)),
+        ("the last time we caught up", SessionPick(-1, from_now=True)),
+    ],
+)
+def test_more_session_counts(text: str, pick: SessionPick) -> None:
+    assert ground(text, FACTS).session_pick == pick
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("the day after March 3rd", date(2024, 3, 4), date(2024, 3, 4)),
+        ("the day before the 14th of February", date(2024, 2, 13), date(2024, 2, 13)),
+        ("Monday last week", date(2024, 3, 4), date(2024, 3, 4)),
+        ("last week on Thursday", date(2024, 3, 7), date(2024, 3, 7)),
+        ("a week ago today", date(2024, 3, 6), date(2024, 3, 6)),
+        ("what did we discuss last summer", date(2023, 6, 1), date(2023, 8, 31)),
+        ("in the fall", date(2023, 9, 1), date(2023, 11, 30)),
+        ("during the summer of 2023", date(2023, 6, 1), date(2023, 8, 31)),
+    ],
+)
+def test_days_beside_dates_weekdays_of_weeks_and_seasons(text: str, start: date, end: date) -> None:
+    g = ground(text, FACTS)
+    assert g.day_spans == [DaySpan(start, end)] and g.weekdays == []
+
+
+def test_a_season_without_a_frame_is_no_time() -> None:
+    assert ground("what were her summer plans", FACTS).day_spans == []
