@@ -39,7 +39,8 @@ SCAFFOLDING = SCAFFOLDING | frozenset(
         "i'd", "i'll", "you've", "they'd", "wondered", "reminisce", "recounting", "spoke",
         "speaking", "gotten", "getting", "covering", "reviewing", "revisiting", "summarizing",
         "summarising", "discussing", "mentioning", "mentions", "mid", "early", "late", "recently",
-        "lately", "ahead", "proceed"
+        "lately", "ahead", "proceed", "convo", "convos", "dialogue", "dialogues", "interaction",
+        "interactions"
     ]
 )
 _WORD = re.compile(r"\b[a-z][a-z']+|\d+")

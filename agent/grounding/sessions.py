@@ -19,8 +19,14 @@ import re
 from agent.grounding.scanner import Scanner, rx
 from agent.grounding.types import RowPosition, SessionPick, SessionSpan
 
-_NOUN = r"(?:sessions?|discussions?|conversations?|chats?|talks?|meetings?|calls?|exchanges?)"
-_NOUNS = r"(?:sessions|discussions|conversations|chats|talks|meetings|calls|exchanges)"
+_NOUN = (
+    r"(?:sessions?|discussions?|conversations?|chats?|talks?|meetings?|calls?|exchanges?|convos?|dialogues?|"
+    r"interactions?|catch\s+ups?|get\s+togethers?)"
+)
+_NOUNS = (
+    r"(?:sessions|discussions|conversations|chats|talks|meetings|calls|exchanges|convos|dialogues|interactions|"
+    r"catch\s+ups|get\s+togethers)"
+)
 _OUR = r"(?:our|the|my|that|this)"
 _ORD = r"(?P<o>\d+)th"
 _CONNECT = r"(?:through|thru|to|until|till|and|-)"
@@ -58,7 +64,7 @@ LAST_ONE = rx(
 ORDINAL = rx(
     rf"\b(?:{_OUR}\s+)?(?:very\s+)?{_ORD}\s+(?:{_NOUN}|time\s+(?:we|i|you)\s+{_MET})\b"
     rf"|\b(?:we|i|you)\s+{_MET}\s+for\s+the\s+(?P<o2>\d+)th\s+time\b"
-    rf"|\b{_NOUN}\s+(?:number\s+|#\s*)?(?P<n>\d+)\b(?!\s*(?:minutes?|hours?|days?|weeks?|months?|years?)\b)"
+    rf"|\b{_NOUN}\s+(?:number\s+|no\s+|#\s*)?(?P<n>\d+)\b(?!\s*(?:minutes?|hours?|days?|weeks?|months?|years?)\b)"
 )
 FIRST_EVER = rx(rf"\b(?:{_OUR}\s+)?(?:very\s+)?(?:1th|initial|earliest)\s+(?:{_NOUN}|time\s+we\s+{_MET})\b")
 _WHERE = r"(?:very\s+)?(?P<where>beginning|start|outset|opening|end|tail\s+end|close|closing|middle)"

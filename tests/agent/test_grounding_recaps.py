@@ -305,3 +305,17 @@ def test_days_beside_dates_weekdays_of_weeks_and_seasons(text: str, start: date,
 
 def test_a_season_without_a_frame_is_no_time() -> None:
     assert ground("what were her summer plans", FACTS).day_spans == []
+
+
+@pytest.mark.parametrize(
+    ("text", "pick"),
+    [
+        ("in our last convo", SessionPick(-1, from_now=True)),
+        ("during our 3rd catch-up", SessionPick(3)),
+        ("session no. 4", SessionPick(4)),
+        ("the 2nd interaction we had", SessionPick(2)),
+    ],
+)
+def test_other_names_for_a_session(text: str, pick: SessionPick) -> None:
+    assert ground(text, FACTS).session_pick == pick
+    assert content(text) == []
