@@ -40,7 +40,7 @@ SCAFFOLDING = SCAFFOLDING | frozenset(
         "speaking", "gotten", "getting", "covering", "reviewing", "revisiting", "summarizing",
         "summarising", "discussing", "mentioning", "mentions", "mid", "early", "late", "recently",
         "lately", "ahead", "proceed", "convo", "convos", "dialogue", "dialogues", "interaction",
-        "interactions"
+        "interactions", "theme", "themes", "run", "running"
     ]
 )
 _WORD = re.compile(r"\b[a-z][a-z']+|\d+")

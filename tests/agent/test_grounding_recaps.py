@@ -34,6 +34,7 @@ def content(text: str) -> list[str]:
         "What did we share and revisit two sessions ago?",
         "What were Priya's main points in session 3?",
         "Give me Tom's key points from our 1st meeting",
+        "Could you run me through the main themes of session 5?",
     ],
 )
 def test_recap_words_are_not_content(text: str) -> None:
