@@ -47,7 +47,8 @@ class Settings:
     disambiguator: str = "auto"  # context | llm | auto
     retrieval_k: int = 10  # content-only questions: hybrid top-k
     time_content_k: int = 5  # time+content questions: at most k of the rows the plan selects
-    time_content_cutoff: float = -1.0  # keep rows scoring within this of the best; < 0: off
+    # keep rows scoring within this of the best (score: keyword overlap 0..1 + cosine); < 0: off
+    time_content_cutoff: float = 0.4
     # llm: backend "" means no LLM (extractive answers)
     llm_backend: str = ""
     llm_base_url: str = ""
