@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-import cli
 from agent.chat import ChatSession
 from convmem.compose import open_store
 from convmem.config import Settings
 from convmem.storage.memory import MemoryStore
-from tests.fixtures import tmd_log, write_json
+from tests.fixtures import run_cli, tmd_log, write_json
 from tests.llm.llama import free_port
 
 START = datetime(2024, 3, 1, 10, 0)
@@ -25,13 +24,7 @@ def run(
     args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, stdin: str = ""
 ) -> tuple[int, str, str]:
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    try:
-        cli.main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(args, capsys)
 
 
 def lines(*texts: str) -> str:
