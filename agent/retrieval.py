@@ -154,6 +154,7 @@ class TimeAwareRetriever:
             from convmem.retrieval.baselines import HybridRetriever
 
             self._content = HybridRetriever(
-                self.store, self.embedder, self.settings.retrieval_k, mask_speakers=True
+                self.store, self.embedder, self.settings.retrieval_k, mask_speakers=True,
+                cache=self.executor.vectors,
             )
         return self._content.retrieve(query)

@@ -18,15 +18,19 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
+
 from convmem.embed.base import Embedder
 from convmem.errors import ConfigError, EmbeddingError
 from convmem.retrieval.base import Query, Retrieval
 from convmem.retrieval.bm25 import BM25Search
 from convmem.retrieval.fusion import RRF_K, reciprocal_rank_fusion
+from convmem.retrieval.vector_cache import VectorCache
 from convmem.storage.memory import MemoryStore
-from convmem.types import split_vector_id
+from convmem.types import split_vector_id, vector_id
 
 ROUTE = "baseline"
+EXACT_SEARCH_LIMIT = 20_000  # turns in one conversation scored exactly (see SemanticRetriever)
 HYBRID_POOL = 50  # each side contributes at least this many candidates to the fusion
 
 
@@ -37,9 +41,16 @@ def _check_k(k: int) -> int:
 
 
 class SemanticRetriever:
-    """Vector top-k within the query's conversation (a Chroma ``where`` filter)."""
+    """Vector top-k within the query's conversation.
 
-    def __init__(self, store: MemoryStore, embedder: Embedder, k: int = 10) -> None:
+    A conversation of up to ``EXACT_SEARCH_LIMIT`` turns is scored exactly, every one of its
+    vectors (read by id, cached) against the question: the cost follows the conversation,
+    not the collection.  A longer one uses Chroma's vector search with a ``where`` filter.
+    """
+
+    def __init__(
+        self, store: MemoryStore, embedder: Embedder, k: int = 10, cache: VectorCache | None = None
+    ) -> None:
         if embedder.name != store.embedder.name:
             raise EmbeddingError(
                 f"query embedder {embedder.name!r} does not match the store's {store.embedder.name!r};"
@@ -49,13 +60,21 @@ class SemanticRetriever:
         self.embedder = embedder
         self.k = _check_k(k)
         self.name = f"semantic@{k}"
+        self.cache = cache or VectorCache(store)
 
     def ranked(self, query: Query, k: int) -> list[tuple[str, float]]:
         if not query.text.strip():
             return []
         vector = self.embedder.embed([query.text])[0]
-        hits = self.store.vectors.search(vector, k, where={"conversation_id": query.conversation_id})
-        return [(split_vector_id(hit.vector_id)[1], hit.score) for hit in hits]
+        turn_ids = self.store.tables.turn_ids(query.conversation_id)
+        if len(turn_ids) > EXACT_SEARCH_LIMIT:
+            hits = self.store.vectors.search(vector, k, where={"conversation_id": query.conversation_id})
+            return [(split_vector_id(hit.vector_id)[1], hit.score) for hit in hits]
+        matrix = self.cache.get([vector_id(query.conversation_id, turn_id) for turn_id in turn_ids])
+        present = np.flatnonzero(np.abs(matrix).sum(axis=1) > 0)  # a turn whose vector is missing
+        scores = matrix[present] @ np.asarray(vector, dtype=np.float32)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(turn_ids[present[j]], float(scores[j])) for j in order]
 
     def retrieve(self, query: Query) -> Retrieval:
         ranked = self.ranked(query, self.k)
@@ -108,11 +127,12 @@ class HybridRetriever:
         search: BM25Search | None = None,
         rrf_k: int = RRF_K,
         mask_speakers: bool = False,
+        cache: VectorCache | None = None,
     ) -> None:
         self.k = _check_k(k)
         self.store = store
         self.mask_speakers = mask_speakers
-        self.semantic = SemanticRetriever(store, embedder, k)
+        self.semantic = SemanticRetriever(store, embedder, k, cache)
         self.bm25 = BM25Retriever(store, k, search)
         self.rrf_k = rrf_k
         self.name = f"hybrid@{k}"

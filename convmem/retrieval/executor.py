@@ -6,7 +6,6 @@ parameter and a row limit; the statement is checked to be exactly that before it
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,35 +17,10 @@ from convmem.retrieval.base import Retrieval
 from convmem.retrieval.compile import compile_plan
 from convmem.retrieval.lexical import keyword_scores, terms
 from convmem.retrieval.plan import Plan, SemanticRank, validate_plan
+from convmem.retrieval.vector_cache import VectorCache
 from convmem.storage.memory import MemoryStore
 from convmem.storage.tables import row_to_turn
 from convmem.types import Turn, vector_id
-
-
-class VectorCache:
-    """Turn vectors fetched from Chroma, kept in memory (bounded, least recently used)."""
-
-    def __init__(self, store: MemoryStore, capacity: int = 200_000) -> None:
-        self.store = store
-        self.capacity = capacity
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._revision = store.revision
-
-    def get(self, ids: Sequence[str]) -> np.ndarray:
-        if self._revision != self.store.revision:
-            self._vectors.clear()
-            self._revision = self.store.revision
-        missing = [v for v in ids if v not in self._vectors]
-        if missing:
-            fetched = self.store.vectors.embeddings(missing)
-            for vid in missing:
-                if vid in fetched:
-                    self._vectors[vid] = fetched[vid]
-            while len(self._vectors) > self.capacity:
-                self._vectors.popitem(last=False)
-        dim = next(iter(self._vectors.values())).shape[0] if self._vectors else 1
-        zero = np.zeros(dim, dtype=np.float32)
-        return np.stack([self._vectors.get(v, zero) for v in ids]) if ids else np.zeros((0, dim), np.float32)
 
 
 class PlanExecutor:

@@ -100,6 +100,13 @@ class TurnTables:
         rows = self.con.execute(sql + " ORDER BY turn_order", params).fetchall()
         return [row_to_turn(r) for r in rows]
 
+    def turn_ids(self, conversation_id: str) -> list[str]:
+        """The conversation's turn ids in time order."""
+        rows = self.con.execute(
+            "SELECT turn_id FROM turns WHERE conversation_id = ? ORDER BY turn_order", [conversation_id]
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def turns_by_ids(self, conversation_id: str, turn_ids: Iterable[str]) -> list[Turn]:
         ids = list(turn_ids)
         if not ids:

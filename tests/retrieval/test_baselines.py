@@ -32,6 +32,7 @@ from convmem.retrieval.bm25 import BM25Index, BM25Search, tokenize
 from convmem.retrieval.fusion import reciprocal_rank_fusion
 from convmem.storage.loaders import load_paths
 from convmem.storage.memory import MemoryStore
+from convmem.types import vector_id
 
 CHAT = [
     ("U", "I signed up for a pottery class downtown."),
@@ -160,6 +161,24 @@ def test_semantic_finds_the_turn_and_stays_in_its_conversation(chat_store: Memor
     other = retriever.retrieve(ask("pottery class", conversation="o"))
     assert other.turn_ids and all(t.startswith("o") for t in other.turn_ids)
     assert retriever.retrieve(ask("pottery", conversation="nobody")).turn_ids == []
+
+
+@pytest.mark.parametrize("question", ["A blue bowl for my grandmother.", "volcano lake", "pottery kiln class"])
+def test_exact_search_ranks_as_chromas_filtered_search_does(
+    chat_store: MemoryStore, monkeypatch: pytest.MonkeyPatch, question: str
+) -> None:
+    exact = SemanticRetriever(chat_store, chat_store.embedder, k=4).ranked(ask(question), 4)
+    monkeypatch.setattr("convmem.retrieval.baselines.EXACT_SEARCH_LIMIT", 0)  # every conversation is "long"
+    searched = SemanticRetriever(chat_store, chat_store.embedder, k=4).ranked(ask(question), 4)
+    assert [turn_id for turn_id, _ in exact] == [turn_id for turn_id, _ in searched]
+    assert [score for _, score in exact] == pytest.approx([score for _, score in searched], abs=1e-5)
+
+
+def test_exact_search_skips_a_turn_whose_vector_is_missing(chat_store: MemoryStore) -> None:
+    chat_store.vectors.delete([vector_id("c", "c2")])
+    found = SemanticRetriever(chat_store, chat_store.embedder, k=10).ranked(ask("A blue bowl for my grandmother."), 10)
+    assert [turn_id for turn_id, _ in found] and "c2" not in [turn_id for turn_id, _ in found]
+    assert len(found) == len(CHAT) - 1
 
 
 def test_semantic_refuses_an_embedder_from_another_space(chat_store: MemoryStore) -> None:
