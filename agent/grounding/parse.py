@@ -25,23 +25,33 @@ SCAFFOLDING = SCAFFOLDING | frozenset(
         "review", "reviewed", "recount", "recounted", "touched", "touch", "touching", "outline",
         "outlined", "takeaway", "takeaways", "stuff", "key", "important", "said", "says", "tell",
         "told", "telling", "recall", "recalled", "recalling", "remembered", "remembering",
-        "refresh", "refreshed", "memory", "jog", "summed", "sum", "summing", "recapped", "recaps",
-        "recapping", "catch", "raised", "subject", "subjects", "gone", "whole", "general",
+        "refresh", "refreshed", "summed", "sum", "summing", "recapped", "recaps",
+        "recapping", "raised", "subject", "subjects", "gone", "whole", "general",
         "generally", "basically", "roughly", "quick", "quickly", "overall", "mainly", "mostly",
         "essentially", "again", "exactly", "precisely", "specifically", "particular",
         "particularly", "anyway", "actually", "wondering", "wonder", "curious", "wanted", "wants",
         "would", "like", "could", "maybe", "perhaps", "think", "thinking", "thought", "guess",
         "recollect", "recollection", "went", "goes", "there's", "what's", "that's", "it's",
-        "we'd", "we'll", "let's", "agenda", "walk", "walking", "fill", "filling", "upon",
-        "synopsis", "help", "helping", "took", "place", "addressed", "address", "list", "listing",
+        "we'd", "we'll", "let's", "agenda", "upon",
+        "synopsis", "help", "helping", "took", "addressed", "address", "list", "listing",
         "conversed", "converse", "retell", "repeat", "possible", "looking", "look", "looked",
-        "moments", "moment", "notes", "ground", "end", "ended", "ending", "occurred", "occur",
+        "moments", "moment", "notes", "end", "ended", "ending", "occurred", "occur",
         "i'd", "i'll", "you've", "they'd", "wondered", "reminisce", "recounting", "spoke",
         "speaking", "gotten", "getting", "covering", "reviewing", "revisiting", "summarizing",
         "summarising", "discussing", "mentioning", "mentions", "mid", "early", "late", "recently",
         "lately", "ahead", "proceed", "convo", "convos", "dialogue", "dialogues", "interaction",
-        "interactions", "theme", "themes", "run", "running"
+        "interactions", "theme", "themes",
     ]
+)
+# Nouns and verbs that frame a recap only inside these phrases ("run me through", "took
+# place", "jog my memory"); elsewhere ("her run in May", "the new place") they are content.
+RECAP_PHRASES = re.compile(
+    r"\b(?:walk|walking|run|running|take|taking|fill|filling|catch|catching|bring|get)\s+"
+    r"(?:me|us)\s+(?:through|in|up|over)\b"
+    r"|\b(?:jog|jogging|refresh|refreshing)\s+(?:my|our)\s+memory\b"
+    r"|\b(?:took|take|taking|takes)\s+place\b"
+    r"|\b(?:what|which|the)\s+ground\b|\bground\s+(?:we|did|was)\b"
+    r"|\brun\s+through\b|\bcatch\s+up\b"
 )
 _WORD = re.compile(r"\b[a-z][a-z']+|\d+")
 
@@ -69,7 +79,7 @@ def ground(question: str, facts: ConversationFacts) -> Grounding:
 def content_words(residual: str, names: tuple[str, ...] = ()) -> list[str]:
     """The residual's words that say what the question is about (speakers' names aside)."""
     skip = {part.lower() for name in names for part in name.split()}
-    words = (w.removesuffix("'s") for w in _WORD.findall(residual))
+    words = (w.removesuffix("'s") for w in _WORD.findall(RECAP_PHRASES.sub(" ", residual)))
     return [
         w for w in words
         if w not in SCAFFOLDING and w not in skip and not w.isdigit() and len(w) > 1

@@ -320,3 +320,31 @@ def test_a_season_without_a_frame_is_no_time() -> None:
 def test_other_names_for_a_session(text: str, pick: SessionPick) -> None:
     assert ground(text, FACTS).session_pick == pick
     assert content(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Walk me through our 3rd chat",
+        "Can you fill me in on what took place in session 2?",
+        "Jog my memory about last Tuesday",
+        "What ground did we cover yesterday?",
+        "Catch me up on our last conversation",
+    ],
+)
+def test_recap_phrases_are_not_content(text: str) -> None:
+    assert content(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("What did Tom say about his run in May?", "run"),
+        ("What did we say about the new place last week?", "place"),
+        ("Tell me about the walking group from session 2", "walking"),
+        ("What was that memory of the beach in our first chat?", "memory"),
+        ("Did we talk about the catch we made fishing yesterday?", "catch"),
+    ],
+)
+def test_the_same_words_outside_a_recap_phrase_are_content(text: str, word: str) -> None:
+    assert word in content(text)
