@@ -16,6 +16,7 @@ from convmem.errors import ConfigError
 from convmem.retrieval.base import Retriever
 from convmem.retrieval.baselines import BM25Retriever, HybridRetriever, SemanticRetriever
 from convmem.retrieval.bm25 import BM25Search
+from convmem.retrieval.vector_cache import VectorCache
 from convmem.storage.memory import MemoryStore
 
 AGENT = "agent"
@@ -64,27 +65,29 @@ def build_retriever(
     settings: Settings,
     llm: Any = None,
     bm25: BM25Search | None = None,
+    vectors: VectorCache | None = None,
 ) -> Retriever:
     """Build one retriever over ``store``; baselines embed queries with the store's embedder.
 
-    Pass one ``bm25`` search to several retrievers to share its per-conversation indexes.
+    Pass one ``bm25`` search and one ``vectors`` cache to several retrievers to share their
+    per-conversation indexes and the turn vectors read from Chroma.
     """
     kind, k = parse_retriever_name(name)
     if kind == AGENT:
         return _build_agent(store, settings, llm)
     assert k is not None
     if kind == "semantic":
-        return SemanticRetriever(store, store.embedder, k)
+        return SemanticRetriever(store, store.embedder, k, vectors)
     if kind == "bm25":
         return BM25Retriever(store, k, bm25)
-    return HybridRetriever(store, store.embedder, k, bm25)
+    return HybridRetriever(store, store.embedder, k, bm25, cache=vectors)
 
 
 def build_retrievers(
     names: Sequence[str], store: MemoryStore, settings: Settings, llm: Any = None
 ) -> list[Retriever]:
-    shared = BM25Search(store)
-    return [build_retriever(n, store, settings, llm, bm25=shared) for n in names]
+    bm25, vectors = BM25Search(store), VectorCache(store)
+    return [build_retriever(n, store, settings, llm, bm25=bm25, vectors=vectors) for n in names]
 
 
 def _build_agent(store: MemoryStore, settings: Settings, llm: Any) -> Retriever:
