@@ -8,6 +8,13 @@ text.  The store, the LLM (or ``None``), the clock and the output are injected.
 - The user's turn is written to both stores (DuckDB and Chroma) before anything else
   happens, so an LLM or retrieval failure never loses it and the next question can refer
   to it; the answer is stored the same way once written.
+- Each turn is stored with its role (``convmem.types``): a line asking the memory
+  something is a ``question``, a statement is ``said``, and the memory's replies are
+  ``answer`` turns of the assistant.  Retrieval leaves questions and answers out (so the
+  memory never cites itself or an earlier copy of the question) unless the question is
+  about the chat itself ("what did I ask you a few minutes ago?").
+- A statement ("I just started learning Portuguese.") is acknowledged, not searched
+  (``agent.utterance`` tells the two apart by their syntax).
 - A ``ConvmemError`` while answering is reported as one message and the chat goes on.
 """
 
@@ -22,14 +29,16 @@ from typing import Any
 
 from agent.answer import TextSink
 from agent.pipeline import Agent, AgentAnswer
+from agent.utterance import about_the_chat, classify
 from convmem.config import Settings
 from convmem.errors import ConfigError, ConvmemError, InputFormatError
 from convmem.retrieval.base import Query
 from convmem.storage.memory import MemoryStore
-from convmem.types import Conversation, DialogueTurn, Turn
+from convmem.types import ANSWER, QUESTION, SAID, Conversation, DialogueTurn, Turn
 
 Clock = Callable[[], datetime]
 CONTEXT_TURNS = 6  # recent turns of this session given to disambiguation
+NOTED = "Noted; I'll remember that."
 HELP = """Commands:
   /explain   how the last answer was found: rewritten query, chain of operations, SQL, turns
   /sessions  the sessions of this conversation
@@ -124,18 +133,27 @@ class ChatSession:
             self.output(f"error: {exc.message}\n")
         return True
 
-    def say(self, text: str) -> AgentAnswer:
-        """Store the user's turn, answer it (streaming to the output), store the answer."""
-        asked = self._store_turn(self.speaker, text)
+    def say(self, text: str) -> AgentAnswer | None:
+        """Store the user's turn; answer a question (streaming to the output) or acknowledge
+        a statement; store the reply.  Returns the answer (``None`` for a statement)."""
+        if classify(text) == "statement":
+            self._store_turn(self.speaker, text, SAID)
+            self.history.append(DialogueTurn(self.speaker, text))
+            self.output(NOTED + "\n")
+            self._store_turn(self.assistant, NOTED, ANSWER)
+            self.history.append(DialogueTurn(self.assistant, NOTED))
+            return None
+        asked = self._store_turn(self.speaker, text, QUESTION)
         query = Query(
             self.conversation_id, text, asked.spoken_at, tuple(self.history[-CONTEXT_TURNS:]),
-            speaker=self.speaker, current_session=self.session_index,
+            speaker=self.speaker, current_session=self.session_index, include_chat=about_the_chat(text),
+            exclude_turn_ids=frozenset({asked.turn_id}),
         )
         self.history.append(DialogueTurn(self.speaker, text))
         result = self.agent.ask(query, on_text=self.output, exclude_turn_ids={asked.turn_id})
         self.output("\n")
         self.last = result
-        self._store_turn(self.assistant, result.text)
+        self._store_turn(self.assistant, result.text, ANSWER)
         self.history.append(DialogueTurn(self.assistant, result.text))
         return result
 
@@ -164,7 +182,7 @@ class ChatSession:
         return "\n".join(lines)
 
     # ---- storage ------------------------------------------------------------------------
-    def _store_turn(self, speaker: str, text: str) -> Turn:
+    def _store_turn(self, speaker: str, text: str, role: str) -> Turn:
         moment = self.clock()
         if self._last_time is not None and moment < self._last_time:
             moment = self._last_time  # a clock never runs backwards within a conversation
@@ -172,7 +190,7 @@ class ChatSession:
             self._next_id += 1
         turn = Turn(
             self.conversation_id, str(self._next_id), self._next_order, self.session_index,
-            self._index_in_session, speaker, text, moment,
+            self._index_in_session, speaker, text, moment, role,
         )
         conversation = Conversation(self.conversation_id, (self.speaker, self.assistant), "chat", (turn,))
         self.store.ingest([conversation], now=moment)

@@ -119,7 +119,9 @@ class TimeAwareRetriever:
         route, notes, retrieval = planned.route, list(planned.notes), None
         if planned.llm_plan is not None:
             try:
-                retrieval = self.executor.run(planned.llm_plan)
+                retrieval = self.executor.run(
+                    planned.llm_plan, roles=planned.query.roles, exclude=planned.query.exclude_turn_ids
+                )
             except PLANNER_ERRORS as exc:
                 notes[-1] = f"planner: llm failed ({exc.code}: {exc.message}); used the rules"
                 route = planned.rules.route
@@ -127,7 +129,9 @@ class TimeAwareRetriever:
             if route == "content":
                 retrieval = self._content_search(planned.query)
             else:
-                retrieval = self.executor.run(planned.rules.plan)
+                retrieval = self.executor.run(
+                    planned.rules.plan, roles=planned.query.roles, exclude=planned.query.exclude_turn_ids
+                )
         retrieval.route = route
         retrieval.notes.extend(notes)
         retrieval.rewritten_query = planned.resolved.query

@@ -10,6 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+# What a turn is in memory.  Ingested conversations are all ``SAID``; a chat also stores
+# the user's questions to the memory and the memory's own answers, which are kept but are
+# never evidence for another answer unless a question is about the chat itself.
+SAID = "said"
+QUESTION = "question"  # a line asking the memory something
+ANSWER = "answer"  # the memory's reply (an answer or an acknowledgement)
+ROLES = (SAID, QUESTION, ANSWER)
+
+
+def evidence_roles(include_chat: bool = False) -> tuple[str, ...]:
+    """The roles retrieval may return: what was said, plus the chat's own turns when asked."""
+    return ROLES if include_chat else (SAID,)
+
 
 def epoch_seconds(moment: datetime) -> int:
     return int(moment.replace(tzinfo=UTC).timestamp())
@@ -25,6 +38,7 @@ class Turn:
     speaker: str
     text: str
     spoken_at: datetime
+    role: str = SAID  # one of ROLES
 
     @property
     def vector_id(self) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from convmem.types import DialogueTurn
+from convmem.types import DialogueTurn, evidence_roles
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,13 @@ class Query:
     context: tuple[DialogueTurn, ...] = ()  # the recent dialogue before the question
     speaker: str | None = None  # who asks ("I", "me" refer to them)
     current_session: int | None = None  # the session being held now (not "last time")
+    include_chat: bool = False  # a question about the chat itself: its questions and answers count
+    exclude_turn_ids: frozenset[str] = frozenset()  # never evidence (the stored question itself)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The turn roles that may be evidence (``convmem.types.evidence_roles``)."""
+        return evidence_roles(self.include_chat)
 
 
 @dataclass

@@ -66,10 +66,15 @@ class SemanticRetriever:
         if not query.text.strip():
             return []
         vector = self.embedder.embed([query.text])[0]
-        turn_ids = self.store.tables.turn_ids(query.conversation_id)
+        turn_ids = self.store.tables.turn_ids(query.conversation_id, query.roles, query.exclude_turn_ids)
+        if not turn_ids:
+            return []
         if len(turn_ids) > EXACT_SEARCH_LIMIT:
-            hits = self.store.vectors.search(vector, k, where={"conversation_id": query.conversation_id})
-            return [(split_vector_id(hit.vector_id)[1], hit.score) for hit in hits]
+            left_out = len(self.store.tables.turn_ids(query.conversation_id)) - len(turn_ids)
+            hits = self.store.vectors.search(vector, k + left_out, where={"conversation_id": query.conversation_id})
+            allowed = set(turn_ids) if left_out else None
+            found = [(split_vector_id(hit.vector_id)[1], hit.score) for hit in hits]
+            return [(t, s) for t, s in found if allowed is None or t in allowed][:k]
         matrix = self.cache.get([vector_id(query.conversation_id, turn_id) for turn_id in turn_ids])
         present = np.flatnonzero(np.abs(matrix).sum(axis=1) > 0)  # a turn whose vector is missing
         scores = matrix[present] @ np.asarray(vector, dtype=np.float32)
@@ -96,7 +101,9 @@ class BM25Retriever:
         self.name = f"bm25@{k}"
 
     def retrieve(self, query: Query) -> Retrieval:
-        hits = self.search.search(query.conversation_id, query.text, self.k)
+        hits = self.search.search(
+            query.conversation_id, query.text, self.k, roles=query.roles, exclude=query.exclude_turn_ids
+        )
         notes = [] if hits else ["no turn shares a word with the request"]
         return Retrieval(
             turn_ids=[h.turn_id for h in hits],
@@ -141,7 +148,11 @@ class HybridRetriever:
         pool = max(2 * self.k, HYBRID_POOL)
         vector_query = self._without_speakers(query) if self.mask_speakers else query
         vector_ids = [turn_id for turn_id, _ in self.semantic.ranked(vector_query, pool)]
-        word_ids = [h.turn_id for h in self.bm25.search.search(query.conversation_id, query.text, pool)]
+        word_ids = [
+            h.turn_id for h in self.bm25.search.search(
+                query.conversation_id, query.text, pool, roles=query.roles, exclude=query.exclude_turn_ids
+            )
+        ]
         fused = reciprocal_rank_fusion([vector_ids, word_ids], k=self.rrf_k)[: self.k]
         return Retrieval(
             turn_ids=[turn_id for turn_id, _ in fused],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,19 +122,38 @@ class BM25Search:
         self.store = store
         self.k1 = k1
         self.b = b
-        self._cache: dict[str, tuple[int, BM25Index]] = {}
+        self._cache: dict[str, tuple[int, BM25Index, dict[str, frozenset[str]]]] = {}
 
     def index(self, conversation_id: str) -> BM25Index:
+        return self._indexed(conversation_id)[1]
+
+    def _indexed(self, conversation_id: str) -> tuple[int, BM25Index, dict[str, frozenset[str]]]:
         revision = self.store.revision
         cached = self._cache.get(conversation_id)
         if cached is not None and cached[0] == revision:
-            return cached[1]
+            return cached
         turns = self.store.turns(conversation_id)
         built = BM25Index([t.turn_id for t in turns], [t.text for t in turns], self.k1, self.b)
-        self._cache[conversation_id] = (revision, built)
-        return built
+        by_role: dict[str, set[str]] = {}
+        for t in turns:
+            by_role.setdefault(t.role, set()).add(t.turn_id)
+        entry = (revision, built, {role: frozenset(ids) for role, ids in by_role.items()})
+        self._cache[conversation_id] = entry
+        return entry
 
     def search(
-        self, conversation_id: str, text: str, k: int, candidates: Iterable[str] | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        k: int,
+        candidates: Iterable[str] | None = None,
+        roles: Sequence[str] | None = None,
+        exclude: Collection[str] = (),
     ) -> list[BM25Hit]:
-        return self.index(conversation_id).top(text, k, candidates)
+        """The ``k`` best turns; with ``roles``, only turns of those roles; never ``exclude``."""
+        _, index, by_role = self._indexed(conversation_id)
+        if (roles is not None and set(by_role) - set(roles)) or exclude:
+            kept = roles if roles is not None else tuple(by_role)
+            allowed = frozenset().union(*(by_role.get(r, frozenset()) for r in kept)) - frozenset(exclude)
+            candidates = allowed if candidates is None else [c for c in candidates if c in allowed]
+        return index.top(text, k, candidates)

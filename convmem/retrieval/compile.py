@@ -7,6 +7,7 @@ SQL reads like the chain it came from.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from convmem.retrieval.plan import (
     SemanticRank,
     Sort,
 )
+from convmem.storage.tables import role_filter
+from convmem.types import SAID
 
 OUTPUT_COLUMNS = (
     "turn_id, turn_order, session_index, index_in_session, speaker, text, spoken_at"
@@ -39,9 +42,15 @@ def _ident(name: str, allowed: tuple[str, ...] | dict[str, str]) -> str:
     return name
 
 
-def compile_plan(plan: Plan) -> CompiledQuery:
+def compile_plan(
+    plan: Plan, roles: Sequence[str] = (SAID,), exclude: Iterable[str] = ()
+) -> CompiledQuery:
+    """The plan as SQL over the turns of ``roles`` (by default only what was said),
+    never those in ``exclude``."""
     params: list[Any] = [plan.conversation_id]
-    ctes = ["s0 AS (SELECT * FROM turns_t WHERE conversation_id = ?)"]
+    roles_sql, role_params = role_filter(plan.conversation_id, roles, exclude)
+    params.extend(role_params)
+    ctes = [f"s0 AS (SELECT * FROM turns_t WHERE conversation_id = ? AND {roles_sql})"]
     order_by = "turn_order"
     limit: int | None = None
     for op in plan.operations:

@@ -6,7 +6,7 @@ parameter and a row limit; the statement is checked to be exactly that before it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from convmem.retrieval.plan import Plan, SemanticRank, validate_plan
 from convmem.retrieval.vector_cache import VectorCache
 from convmem.storage.memory import MemoryStore
 from convmem.storage.tables import row_to_turn
-from convmem.types import Turn, vector_id
+from convmem.types import SAID, Turn, vector_id
 
 
 class PlanExecutor:
@@ -31,10 +31,13 @@ class PlanExecutor:
         described = store.tables.con.execute("DESCRIBE turns_t").fetchall()
         self.live_columns = {row[0] for row in described}
 
-    def rows(self, plan: Plan) -> tuple[list[Turn], str, list[Any]]:
-        """Validate, compile and run the table part of a plan."""
+    def rows(
+        self, plan: Plan, roles: Sequence[str] = (SAID,), exclude: Iterable[str] = ()
+    ) -> tuple[list[Turn], str, list[Any]]:
+        """Validate, compile and run the table part of a plan over the turns of ``roles``
+        (never those in ``exclude``)."""
         checked = validate_plan(plan, self.live_columns)
-        compiled = compile_plan(checked)
+        compiled = compile_plan(checked, roles, exclude)
         if ";" in compiled.sql or not compiled.sql.startswith("WITH "):
             raise PlanError("refusing to run a statement that is not a single query")
         cursor = self.store.tables.con.cursor()
@@ -45,10 +48,16 @@ class PlanExecutor:
         turns = [row_to_turn((plan.conversation_id, *row)) for row in result]
         return turns, compiled.sql, compiled.params
 
-    def run(self, plan: Plan, query_vector: np.ndarray | None = None) -> Retrieval:
-        turns, sql, params = self.rows(plan)
+    def run(
+        self,
+        plan: Plan,
+        query_vector: np.ndarray | None = None,
+        roles: Sequence[str] = (SAID,),
+        exclude: Iterable[str] = (),
+    ) -> Retrieval:
+        turns, sql, params = self.rows(plan, roles, exclude)
         if not turns and plan.fallback is not None:
-            return self.run(plan.fallback, query_vector)
+            return self.run(plan.fallback, query_vector, roles, exclude)
         retrieval = Retrieval(turn_ids=[t.turn_id for t in turns], scores=[1.0] * len(turns),
                               plan=plan, sql=sql, params=params)
         rank = plan.semantic

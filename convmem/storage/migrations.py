@@ -98,10 +98,16 @@ def _session_start_in_view(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _turn_roles(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark each turn's role: ingested turns stay 'said'; a chat adds 'question' / 'answer'."""
+    con.execute("ALTER TABLE turns ADD COLUMN role VARCHAR DEFAULT 'said'")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial_tables", _initial),
     Migration(2, "turns_time_view", _time_view),
     Migration(3, "session_start_in_time_view", _session_start_in_view),
+    Migration(4, "turn_roles", _turn_roles),
 )
 
 

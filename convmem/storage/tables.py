@@ -12,11 +12,26 @@ import pyarrow as pa
 
 from convmem.errors import StoreCorruptError
 from convmem.storage.migrations import migrate
-from convmem.types import Conversation, Session, StoreStats, Turn
+from convmem.types import SAID, Conversation, Session, StoreStats, Turn
 
 TURN_COLUMNS = (
-    "conversation_id, turn_id, turn_order, session_index, index_in_session, speaker, text, spoken_at"
+    "conversation_id, turn_id, turn_order, session_index, index_in_session, speaker, text, spoken_at, role"
 )
+
+
+def role_filter(
+    conversation_id: str, roles: Sequence[str], exclude: Iterable[str] = ()
+) -> tuple[str, list[Any]]:
+    """A condition keeping one conversation's turns of ``roles`` but not those in ``exclude``,
+    and its parameters: how retrieval leaves out the chat's own questions and answers."""
+    marks = ", ".join("?" for _ in roles)
+    sql = f"SELECT turn_id FROM turns WHERE conversation_id = ? AND role IN ({marks})"
+    params: list[Any] = [conversation_id, *roles]
+    left_out = sorted(exclude)
+    if left_out:
+        sql += " AND turn_id NOT IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(left_out)
+    return f"turn_id IN ({sql})", params
 
 
 def row_to_turn(row: Sequence[Any]) -> Turn:
@@ -29,6 +44,7 @@ def row_to_turn(row: Sequence[Any]) -> Turn:
         speaker=row[5],
         text=row[6],
         spoken_at=row[7],
+        role=row[8] if len(row) > 8 else SAID,
     )
 
 
@@ -100,11 +116,17 @@ class TurnTables:
         rows = self.con.execute(sql + " ORDER BY turn_order", params).fetchall()
         return [row_to_turn(r) for r in rows]
 
-    def turn_ids(self, conversation_id: str) -> list[str]:
-        """The conversation's turn ids in time order."""
-        rows = self.con.execute(
-            "SELECT turn_id FROM turns WHERE conversation_id = ? ORDER BY turn_order", [conversation_id]
-        ).fetchall()
+    def turn_ids(
+        self, conversation_id: str, roles: Sequence[str] | None = None, exclude: Iterable[str] = ()
+    ) -> list[str]:
+        """The conversation's turn ids in time order (only those of ``roles`` when given,
+        without ``exclude``; see ``role_filter``)."""
+        sql, params = "SELECT turn_id FROM turns WHERE conversation_id = ?", [conversation_id]
+        if roles is not None:
+            condition, extra = role_filter(conversation_id, roles, exclude)
+            sql += f" AND {condition}"
+            params.extend(extra)
+        rows = self.con.execute(sql + " ORDER BY turn_order", params).fetchall()
         return [r[0] for r in rows]
 
     def turns_by_ids(self, conversation_id: str, turn_ids: Iterable[str]) -> list[Turn]:
@@ -193,6 +215,7 @@ class TurnTables:
             "speaker": [t.speaker for t in turns],
             "text": [t.text for t in turns],
             "spoken_at": [t.spoken_at for t in turns],
+            "role": [t.role for t in turns],
         }
         table = pa.table(columns)
         self.con.register("_new_turns", table)

@@ -79,7 +79,7 @@ def test_compiled_query_binds_every_value() -> None:
     plan = validate_plan(Plan("c", (Select("speaker", "=", "x' OR 1=1 --"), Pick("session_index", -2))))
     compiled = compile_plan(plan)
     assert "OR 1=1" not in compiled.sql and compiled.sql.count("?") == len(compiled.params)
-    assert compiled.params[:2] == ["c", "x' OR 1=1 --"]
+    assert compiled.params[:4] == ["c", "c", "said", "x' OR 1=1 --"]  # said: the turns plans see
 
 
 @pytest.mark.parametrize(
