@@ -187,12 +187,17 @@ def _load_demo(memory: MemoryStore, cfg: Settings) -> None:
 
 
 @app.command()
-def demo(store: StoreOpt = None) -> None:
+def demo(
+    store: StoreOpt = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Forget the demo conversation (and what chats added to it), then build it again.")] = False,
+) -> None:
     """Build a small demo memory from the bundled conversation and show what it holds."""
     from convmem.demo import DEMO_CONVERSATION_ID
 
     cfg = _demo_settings(store)
     with open_store(cfg, create=True) as memory:
+        if reset and memory.conversation(DEMO_CONVERSATION_ID) is not None:
+            memory.forget(DEMO_CONVERSATION_ID)
         _load_demo(memory, cfg)
         found = memory.sessions(DEMO_CONVERSATION_ID)
         numbers = memory.stats().as_dict()
@@ -553,10 +558,21 @@ def chat(
     conversation: ConversationOpt = "chat",
     speaker: Annotated[str, typer.Option("--as", help="Your speaker name in memory.")] = "user",
     now: Annotated[str | None, typer.Option("--now", help="Start the clock here (ISO 8601); turn times advance from it.")] = None,
-    demo_memory: Annotated[bool, typer.Option("--demo", help="Chat as Alex in the bundled demo memory.")] = False,
+    demo_memory: Annotated[bool, typer.Option("--demo", help="Chat as Alex in a new copy of the bundled demo memory.")] = False,
+    keep: Annotated[bool, typer.Option("--keep", help="With --demo: keep the demo memory between chats.")] = False,
     store: StoreOpt = None,
 ) -> None:
     """Chat with memory: every turn is stored at once, questions are answered from memory."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="convmem-demo-") as fresh:
+        fresh_demo = demo_memory and not keep and store is None
+        if fresh_demo:
+            _write("A new copy of the demo memory (--keep keeps one between chats).\n")
+        _chat(conversation, speaker, now, demo_memory, Path(fresh) / "store" if fresh_demo else store)
+
+
+def _chat(conversation: str, speaker: str, now: str | None, demo_memory: bool, store: Path | None) -> None:
     from agent.chat import ChatSession, session_clock
     from convmem.compose import build_llm
     from convmem.demo import DEMO_CONVERSATION_ID, DEMO_SPEAKER
