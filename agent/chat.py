@@ -41,6 +41,7 @@ CONTEXT_TURNS = 6  # recent turns of this session given to disambiguation
 NOTED = "Noted; I'll remember that."
 HELP = """Commands:
   /explain   how the last answer was found: rewritten query, chain of operations, SQL, turns
+  /closest   the closest turn, when memory had nothing close enough to answer
   /sessions  the sessions of this conversation
   /help      this list
   /quit      end the chat (end of input works too)"""
@@ -152,6 +153,8 @@ class ChatSession:
         self.history.append(DialogueTurn(self.speaker, text))
         result = self.agent.ask(query, on_text=self.output, exclude_turn_ids={asked.turn_id})
         self.output("\n")
+        if result.closest:
+            self.output("(Nothing close enough to answer from; /closest shows the nearest turn.)\n")
         self.last = result
         self._store_turn(self.assistant, result.text, ANSWER)
         self.history.append(DialogueTurn(self.assistant, result.text))
@@ -166,11 +169,22 @@ class ChatSession:
             self.output(HELP + "\n")
         elif name == "/sessions":
             self.output(self.sessions_text() + "\n")
+        elif name == "/closest":
+            self.output(self.closest_text() + "\n")
         elif name == "/explain":
             self.output((explain(self.last) if self.last else "Nothing asked yet.") + "\n")
         else:
             self.output(f"Unknown command {name}; /help lists the commands.\n")
         return True
+
+    def closest_text(self) -> str:
+        if self.last is None or not self.last.closest:
+            return "The last answer had turns close enough to use; /explain shows them."
+        turn = self.last.closest[0]
+        return (
+            f"Closest, though not close enough to answer from: [t:{turn.turn_id}] s{turn.session_index}"
+            f" {turn.spoken_at:%a %Y-%m-%d %H:%M} {turn.speaker}: {turn.text}"
+        )
 
     def sessions_text(self) -> str:
         lines = [f"Sessions of conversation {self.conversation_id!r}:"]

@@ -17,6 +17,7 @@ from typing import Any
 from agent.answer import Answer, Answerer, Evidence, ExtractiveAnswerer, LLMAnswerer, TextSink
 from agent.answer.base import UNAVAILABLE_OPENING
 from agent.disambiguate import Disambiguator, Rewrite, build_disambiguator
+from agent.relevance import content_floor, similarities
 from agent.retrieval import PlannedQuery, TimeAwareRetriever
 from agent.trace import AgentTrace
 from convmem.config import Settings
@@ -39,6 +40,7 @@ class AgentAnswer:
     answer: Answer
     trace: AgentTrace
     llm_error: LLMError | None = None  # the answer had to be written without the LLM
+    closest: tuple[Turn, ...] = ()  # retrieved but below the content floor: shown only when asked
 
     @property
     def turn_ids(self) -> list[str]:
@@ -98,6 +100,7 @@ class Agent:
         with trace.step("retrieve", {"route": planned.route}, self.llm) as step:
             retrieval = self.retriever.run(planned)
             turns = self._turns(query.conversation_id, retrieval.turn_ids, exclude_turn_ids)
+            turns, closest = self._above_floor(planned, turns, retrieval)
             step.output = {
                 "sql": retrieval.sql, "params": [str(p) for p in retrieval.params],
                 "turn_ids": [t.turn_id for t in turns], "scores": retrieval.scores,
@@ -108,7 +111,24 @@ class Agent:
             answer, error = self._answer(evidence, on_text, rewrite.llm_error)
             step.output = {"method": answer.method, "cited": list(answer.cited), "text": answer.text}
             step.notes = list(answer.notes)
-        return AgentAnswer(answer.text, rewrite, planned, retrieval, evidence, answer, trace, error)
+        return AgentAnswer(answer.text, rewrite, planned, retrieval, evidence, answer, trace, error, closest)
+
+    def _above_floor(
+        self, planned: PlannedQuery, turns: list[Turn], retrieval: Retrieval
+    ) -> tuple[list[Turn], tuple[Turn, ...]]:
+        """Content-only evidence, or none when even the closest turn is below the floor
+        (``agent.relevance``); then the closest turn is kept aside."""
+        floor = content_floor(self.settings, self.retriever.embedder.name)
+        if planned.route != "content" or floor is None or not turns:
+            return turns, ()
+        scores = similarities(
+            self.store, self.retriever.embedder, self.retriever.executor.vectors, planned.query.text, turns
+        )
+        best = max(range(len(turns)), key=scores.__getitem__)
+        if scores[best] >= floor:
+            return turns, ()
+        retrieval.notes.append(f"closest turn {scores[best]:.2f} is below the content floor {floor:.2f}")
+        return [], (turns[best],)
 
     def _turns(self, conversation_id: str, ids: list[str], exclude: Collection[str]) -> list[Turn]:
         """The retrieved turns in the retriever's order."""

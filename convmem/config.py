@@ -49,6 +49,9 @@ class Settings:
     time_content_k: int = 5  # time+content questions: at most k of the rows the plan selects
     # keep rows scoring within this of the best (score: keyword overlap 0..1 + cosine); < 0: off
     time_content_cutoff: float = 0.4
+    # content-only answers need a turn at least this similar (cosine) to the question;
+    # -1: the floor measured for the embedder (agent/relevance.py); below -1: no floor
+    content_floor: float = -1.0
     # llm: backend "" means no LLM (extractive answers)
     llm_backend: str = ""
     llm_base_url: str = ""

@@ -104,3 +104,20 @@ def test_roles_migration_keeps_stored_turns_as_said(tmp_path: Path) -> None:
     con.execute("INSERT INTO turns VALUES ('c', '0', 0, 1, 0, 'A', 'hello', TIMESTAMP '2024-02-29 18:30:00')")
     assert "turn_roles" in migrate(con)
     assert con.execute("SELECT role, text FROM turns").fetchall() == [(SAID, "hello")]
+
+
+def test_nonsense_gets_nothing_and_the_closest_turn_only_when_asked(
+    pottery: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("CONVMEM_CONTENT_FLOOR", "0.3")  # the hash embedder has no measured floor
+    script = "purple monkey dishwasher quantum banana?\n/closest\nWhat did Melanie say about the pottery class?\n/closest\n"
+    chat = ["chat", "-c", "26", "--as", "Caroline", "--now", "2023-10-25T10:00"]
+    code, out, _ = run(chat, capsys, monkeypatch, script)
+    assert code == 0
+    nonsense, closest, pottery_answer, none_closer = out.split("you> ")[1:5]
+    assert nonsense.startswith("Memory holds nothing relevant to that.") and "/closest shows" in nonsense
+    assert closest.startswith("Closest, though not close enough to answer from: [t:")
+    assert "[t:0]" in pottery_answer and "/closest shows" not in pottery_answer
+    assert none_closer.startswith("The last answer had turns close enough")
+    code, out, _ = run(["ask", "purple monkey dishwasher quantum banana", "-c", "26", "--json"], capsys, monkeypatch)
+    assert code == 0 and json.loads(out)["turn_ids"] == []

@@ -1,0 +1,53 @@
+"""A floor on content-only answers: when no turn is close enough, memory has nothing on it.
+
+Content-only questions are answered by hybrid search, which always returns its top k,
+however far they are from the question ("purple monkey dishwasher quantum banana" used to
+get "From memory (9 turns in 5 sessions)").  Fusion scores are ranks, not distances, so
+the floor is on the cosine similarity of the question (speaker names hidden, as the
+content search embeds it) to the closest retrieved turn.
+
+The floor depends on the embedder and was chosen on data: ``scripts/tune_content_floor.py``
+sets it on LoCoMo conversation 26 (answerable questions against nonsense and off-topic
+questions) and checks it on conversation 30 and on a second hand-written set; the figures
+are in docs/chat.md.  Embedders without a measured floor get none unless
+``CONVMEM_CONTENT_FLOOR`` gives one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from convmem.config import Settings
+from convmem.embed.base import Embedder
+from convmem.retrieval.baselines import mask_names
+from convmem.retrieval.vector_cache import VectorCache
+from convmem.storage.memory import MemoryStore
+from convmem.types import Turn, vector_id
+
+# Cosine floors measured by scripts/tune_content_floor.py (tuned on LoCoMo 26, checked on
+# 30).  minilm-int8 is the same model quantised (vectors within cosine ~0.99): same floor.
+MEASURED_FLOORS: dict[str, float] = {"minilm": 0.26, "minilm-int8": 0.26}
+AUTO = -1.0  # CONVMEM_CONTENT_FLOOR: -1 = the measured floor; below -1 = no floor
+
+
+def content_floor(settings: Settings, embedder_name: str) -> float | None:
+    """The floor to apply, or ``None`` for none."""
+    value = settings.content_floor
+    if value == AUTO:
+        return MEASURED_FLOORS.get(embedder_name)
+    return None if value < AUTO else value
+
+
+def similarities(
+    store: MemoryStore, embedder: Embedder, cache: VectorCache, text: str, turns: Sequence[Turn]
+) -> list[float]:
+    """Cosine similarity of ``text`` (its conversation's speaker names hidden) to each turn."""
+    if not turns:
+        return []
+    conversation = store.conversation(turns[0].conversation_id)
+    speakers = conversation.speakers if conversation is not None else ()
+    query = embedder.embed([mask_names(text, tuple(speakers))])[0]
+    matrix = cache.get([vector_id(t.conversation_id, t.turn_id) for t in turns])
+    return [float(s) for s in matrix @ np.asarray(query, dtype=np.float32)]
