@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -39,6 +39,7 @@ StoreOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 T = TypeVar("T")
+CHAT_HISTORY = "chat_history"  # the chat's line history, one per store
 
 
 def settings(store: Path | None = None, **overrides: Any) -> Settings:
@@ -569,10 +570,35 @@ def chat(
         fresh_demo = demo_memory and not keep and store is None
         if fresh_demo:
             _write("A new copy of the demo memory (--keep keeps one between chats).\n")
-        _chat(conversation, speaker, now, demo_memory, Path(fresh) / "store" if fresh_demo else store)
+        history = _demo_settings(None).store.with_name("convmem-demo-history") if fresh_demo else None
+        _chat(conversation, speaker, now, demo_memory, Path(fresh) / "store" if fresh_demo else store, history)
 
 
-def _chat(conversation: str, speaker: str, now: str | None, demo_memory: bool, store: Path | None) -> None:
+def _line_editing(history: Path) -> Callable[[], None]:
+    """Line editing and a history kept in ``history`` (stdlib readline) when the input is a
+    terminal; returns what saves the history at the end."""
+    if not sys.stdin.isatty():
+        return lambda: None
+    try:
+        import readline
+    except ImportError:  # a Python built without it: plain input still works
+        return lambda: None
+    readline.set_history_length(1000)
+    with suppress(OSError):
+        readline.read_history_file(history)
+
+    def save() -> None:
+        with suppress(OSError):
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+
+    return save
+
+
+def _chat(
+    conversation: str, speaker: str, now: str | None, demo_memory: bool, store: Path | None,
+    history: Path | None = None,
+) -> None:
     from agent.chat import ChatSession, session_clock
     from convmem.compose import build_llm
     from convmem.demo import DEMO_CONVERSATION_ID, DEMO_SPEAKER
@@ -596,14 +622,18 @@ def _chat(conversation: str, speaker: str, now: str | None, demo_memory: bool, s
         if missing:
             _write(f"No memory at {cfg.store} yet: created one.\n")
         session.opening()
-        while True:
-            try:
-                line = input("you> ")
-            except (EOFError, KeyboardInterrupt):
-                _write("\n")
-                break
-            if not session.handle(line):
-                break
+        save_history = _line_editing(history or cfg.store / CHAT_HISTORY)
+        try:
+            while True:
+                try:
+                    line = input("you> ")
+                except (EOFError, KeyboardInterrupt):
+                    _write("\n")
+                    break
+                if not session.handle(line):
+                    break
+        finally:
+            save_history()
 
 
 @app.command()
