@@ -32,6 +32,23 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+
+def _flags_without_a_type() -> None:
+    """Show on/off options in --help as bare flags, not as taking a ``<bool>`` value."""
+    option = getattr(typer.core, "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if option is None or shown is None or getattr(shown, "bare_flags", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich.bare_flags = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich
+
+
+_flags_without_a_type()
+
 StoreOpt = Annotated[
     Path | None,
     typer.Option("--store", help="Store directory (default: $CONVMEM_STORE or ~/.local/share/convmem)."),
@@ -39,6 +56,26 @@ StoreOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 T = TypeVar("T")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"convmem {version('convmem')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            print("convmem (not installed; version unknown)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Long-term memory for conversational agents that gets time and context right."""
 CHAT_HISTORY = "chat_history"  # the chat's line history, one per store
 
 
@@ -68,11 +105,14 @@ def progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[int, in
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories to ingest.")],
     fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+    conversation_id: Annotated[str | None, typer.Option("--conversation-id", help="Store the (one) conversation under this id.")] = None,
+    id_prefix: Annotated[str | None, typer.Option("--id-prefix", help="Put this before every conversation id (e.g. locomo-).")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Add conversations to memory (atomic and idempotent)."""
     cfg = settings(store)
     conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute)
+    conversations = _renamed(conversations, conversation_id, id_prefix)
     with open_store(cfg, create=True) as memory, progress_bar("embedding") as progress:
         report = memory.ingest(conversations, progress=progress)
         stats = memory.stats()
@@ -81,6 +121,29 @@ def ingest(
         f" {report.skipped_turns} already stored; store now holds {stats.turns} turns"
         f" and {stats.vectors} vectors"
     )
+
+
+def _renamed(conversations: list[Any], conversation_id: str | None, id_prefix: str | None) -> list[Any]:
+    """The conversations under ``--conversation-id`` or ``--id-prefix`` (ids without '#')."""
+    from dataclasses import replace
+
+    if conversation_id is None and not id_prefix:
+        return conversations
+    if conversation_id is not None and id_prefix:
+        raise ConfigError("give --conversation-id or --id-prefix, not both")
+    if conversation_id is not None and len(conversations) != 1:
+        raise ConfigError(
+            f"--conversation-id names one conversation but the input holds {len(conversations)};"
+            " use --id-prefix for many"
+        )
+    renamed = []
+    for conv in conversations:
+        new_id = conversation_id if conversation_id is not None else f"{id_prefix}{conv.conversation_id}"
+        if not new_id.strip() or "#" in new_id:
+            raise ConfigError(f"conversation id {new_id!r} must be non-empty and without '#'")
+        turns = tuple(replace(t, conversation_id=new_id) for t in conv.turns)
+        renamed.append(replace(conv, conversation_id=new_id, turns=turns))
+    return renamed
 
 
 @app.command()
@@ -166,12 +229,18 @@ def doctor(
 @app.command()
 def forget(
     conversation: Annotated[str, typer.Argument(help="Conversation id to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Delete a conversation from memory (both stores)."""
+    """Delete a conversation from memory (both stores); asks first unless --yes."""
     with open_store(settings(store)) as memory:
         if memory.conversation(conversation) is None:
             raise _unknown_conversation(conversation, memory.conversation_ids())
+        count = len(memory.tables.turn_ids(conversation))
+        question = f"Forget conversation {conversation} ({count} turns) from both stores?"
+        if not yes and not typer.confirm(question, default=False, err=True):
+            err_console.print(f"kept conversation {conversation} (--yes deletes without asking)")
+            raise typer.Exit(1)
         removed = memory.forget(conversation)
     console.print(f"forgot conversation {conversation}: {removed} turns")
 
@@ -460,8 +529,15 @@ def generate_fidelity(
     """Agreement of the paper-anchored generator with the dataset's gold, per family."""
     import tempfile
 
+    from convmem.errors import NotFoundError
     from dataset_gen.fidelity import check_fidelity_on_dataset
 
+    missing = [p for p in (dataset / "ConversationData", dataset / "TestData") if not p.is_dir()]
+    if missing:
+        what = "no such folder" if not dataset.is_dir() else f"no {' or '.join(p.name + '/' for p in missing)} in it"
+        raise NotFoundError(
+            f"{dataset}: {what}; give a TemporalMemoryDataset checkout (with ConversationData/ and TestData/)"
+        )
     with tempfile.TemporaryDirectory(prefix="convmem-fidelity-") as work:
         report = check_fidelity_on_dataset(dataset, Path(work) / "store")
     rows = {f: {"items": a.items, "agree": a.agree, "rate": round(a.rate, 4)} for f, a in sorted(report.families.items())}
