@@ -13,8 +13,18 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from convmem.compose import open_store
 from convmem.config import Settings
@@ -56,6 +66,65 @@ StoreOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 T = TypeVar("T")
+_QUIET = {"on": False}  # --quiet: no progress bars or status lines
+
+
+class _RateColumn(ProgressColumn):
+    """Items per second, e.g. "412 turns/s"."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f} {self.unit}/s", style="progress.data.speed")
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool = True, unit: str = "") -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar as a ``(done, total)`` callback (with a rate when ``unit`` is
+    given); nothing with --quiet or when stderr is not a terminal."""
+    if not enabled or _QUIET["on"] or not err_console.is_terminal:
+        yield lambda done, total: None
+        return
+    columns: list[Any] = [TextColumn(label), BarColumn(), MofNCompleteColumn()]
+    if unit:
+        columns.append(_RateColumn(unit))
+    columns += [TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@contextmanager
+def status_line(message: str) -> Iterator[None]:
+    """A spinner with ``message`` while something slow starts (models loading)."""
+    if _QUIET["on"] or not err_console.is_terminal:
+        yield
+        return
+    with err_console.status(message):
+        yield
+
+
+def _open_loaded(cfg: Settings) -> MemoryStore:
+    """Open (or create) the store and load its embedding model under a status line, so a
+    slow first start says what it is doing."""
+    with status_line(f"Loading the embedding model ({cfg.embedder})..."):
+        memory = open_store(cfg, create=True)
+        try:
+            memory.embedder.embed(["warm up"])
+        except BaseException:
+            memory.close()
+            raise
+    return memory
+
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or status lines.")]
 
 
 def _show_version(value: bool) -> None:
@@ -74,31 +143,17 @@ def _options(
     show_version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Long-term memory for conversational agents that gets time and context right."""
+    _QUIET["on"] = quiet
+
+
 CHAT_HISTORY = "chat_history"  # the chat's line history, one per store
 
 
 def settings(store: Path | None = None, **overrides: Any) -> Settings:
     return Settings.from_env(store=store, **overrides)
-
-
-@contextmanager
-def progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar as a ``(done, total)`` callback; silent for short jobs."""
-    if not enabled or not sys.stderr.isatty():
-        yield lambda done, total: None
-        return
-    with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err_console, transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 @app.command()
@@ -108,12 +163,16 @@ def ingest(
     conversation_id: Annotated[str | None, typer.Option("--conversation-id", help="Store the (one) conversation under this id.")] = None,
     id_prefix: Annotated[str | None, typer.Option("--id-prefix", help="Put this before every conversation id (e.g. locomo-).")] = None,
     store: StoreOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Add conversations to memory (atomic and idempotent)."""
+    _QUIET["on"] = _QUIET["on"] or quiet
     cfg = settings(store)
-    conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute)
+    with progress_bar("reading files", unit="files") as progress:
+        conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute, progress)
     conversations = _renamed(conversations, conversation_id, id_prefix)
-    with open_store(cfg, create=True) as memory, progress_bar("embedding") as progress:
+    memory = _open_loaded(cfg)
+    with memory, progress_bar("embedding turns", unit="turns") as progress:
         report = memory.ingest(conversations, progress=progress)
         stats = memory.stats()
     console.print(
@@ -692,7 +751,7 @@ def _chat(
     except ConvmemError as exc:
         _write(f"LLM not usable ({exc.message}); answering from memory without it.\n")
         llm = None
-    with open_store(cfg, create=True) as memory:
+    with _open_loaded(cfg) as memory:
         session = ChatSession(memory, cfg, llm, conversation_id=conversation, speaker=speaker,
                               clock=session_clock(start), output=_write)
         if missing:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from convmem.errors import InputFormatError
@@ -57,12 +58,20 @@ def load_file(
 
 
 def load_paths(
-    paths: list[Path], fmt: str = "auto", gap_minutes: float = 20.0, words_per_minute: float = 130.0
+    paths: list[Path],
+    fmt: str = "auto",
+    gap_minutes: float = 20.0,
+    words_per_minute: float = 130.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Conversation]:
-    """Load and validate every file before anything is written; duplicate ids are an error."""
+    """Load and validate every file before anything is written; duplicate ids are an error.
+    ``progress(files read, files)`` follows the reading."""
     conversations: list[Conversation] = []
     seen: dict[str, Path] = {}
-    for path in expand_paths(paths):
+    files = expand_paths(paths)
+    for done, path in enumerate(files):
+        if progress is not None:
+            progress(done, len(files))
         for conv in load_file(path, fmt, gap_minutes, words_per_minute):
             if conv.conversation_id in seen:
                 raise InputFormatError(
@@ -70,4 +79,6 @@ def load_paths(
                 )
             seen[conv.conversation_id] = path
             conversations.append(conv)
+    if progress is not None:
+        progress(len(files), len(files))
     return conversations
