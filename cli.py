@@ -78,6 +78,8 @@ class _RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
+        if speed is None and task.completed and task.elapsed:  # one update so far: the average
+            speed = task.completed / task.elapsed
         return Text("" if speed is None else f"{speed:,.0f} {self.unit}/s", style="progress.data.speed")
 
 
@@ -399,7 +401,7 @@ def eval_questions(
     names = parse_retriever_list(retriever)
     gate = _gate(baseline, gate_metric, gate_tolerance, "questions")
     cfg = settings(store)
-    with progress_bar("questions") as progress:
+    with progress_bar("questions", unit="questions") as progress:
         results = run_questions(file, out, names, cfg, llm=build_llm(cfg), limit=limit, progress=progress,
                                 gate=gate)
     _render_eval(results, out)

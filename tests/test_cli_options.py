@@ -76,3 +76,31 @@ def test_fidelity_on_a_missing_folder_says_so(cli_env: Path, tmp_path: Path, cap
     assert code == 4 and "no such folder" in err and err.count("\n") == 1
     code, _, err = run(["generate", "fidelity", str(tmp_path)], capsys, monkeypatch)
     assert code == 4 and "no ConversationData/ or TestData/ in it" in err
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_ingest_shows_progress_with_turns_per_second_on_a_terminal(
+    cli_env: Path, tmp_path: Path, capsys, monkeypatch, quiet: bool
+) -> None:
+    from rich.console import Console
+
+    import cli
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err_console", Console(file=screen, force_terminal=True, width=120))
+    monkeypatch.setattr(cli, "_QUIET", {"on": False})
+    log = write_json(tmp_path / "9.json", tmd_log(sessions=3, turns=4))
+    code, out, _ = run(["ingest", str(log), *(["--quiet"] if quiet else [])], capsys, monkeypatch)
+    assert code == 0 and "12 new turn(s)" in out
+    shown = screen.getvalue()
+    if quiet:
+        assert shown == ""
+    else:
+        assert "embedding turns" in shown and "turns/s" in shown and "12/12" in shown
+        assert "reading files" in shown and "Loading the embedding model (hash)" in shown
+
+
+def test_ingest_prints_no_progress_when_not_a_terminal(cli_env: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    log = write_json(tmp_path / "9.json", tmd_log(sessions=1))
+    code, _, err = run(["ingest", str(log)], capsys, monkeypatch)
+    assert code == 0 and err == ""
