@@ -17,7 +17,7 @@ from typing import Any
 from agent.answer import Answer, Answerer, Evidence, ExtractiveAnswerer, LLMAnswerer, TextSink
 from agent.answer.base import UNAVAILABLE_OPENING
 from agent.disambiguate import Disambiguator, Rewrite, build_disambiguator
-from agent.relevance import content_floor, similarities
+from agent.relevance import WORD_COVERAGE_FLOOR, content_floor, similarities, word_coverage
 from agent.retrieval import PlannedQuery, TimeAwareRetriever
 from agent.trace import AgentTrace
 from convmem.config import Settings
@@ -116,18 +116,21 @@ class Agent:
     def _above_floor(
         self, planned: PlannedQuery, turns: list[Turn], retrieval: Retrieval
     ) -> tuple[list[Turn], tuple[Turn, ...]]:
-        """Content-only evidence, or none when even the closest turn is below the floor
-        (``agent.relevance``); then the closest turn is kept aside."""
+        """Content-only evidence, or none when it is not close enough (``agent.relevance``);
+        then the closest turn is kept aside."""
         floor = content_floor(self.settings, self.retriever.embedder.name)
         if planned.route != "content" or floor is None or not turns:
             return turns, ()
-        scores = similarities(
-            self.store, self.retriever.embedder, self.retriever.executor.vectors, planned.query.text, turns
-        )
+        text = planned.query.text
+        scores = similarities(self.store, self.retriever.embedder, self.retriever.executor.vectors, text, turns)
         best = max(range(len(turns)), key=scores.__getitem__)
-        if scores[best] >= floor:
+        coverage = word_coverage(self.store, text, turns)
+        if scores[best] >= floor and coverage >= WORD_COVERAGE_FLOOR:
             return turns, ()
-        retrieval.notes.append(f"closest turn {scores[best]:.2f} is below the content floor {floor:.2f}")
+        retrieval.notes.append(
+            f"nothing relevant: closest turn {scores[best]:.2f} (floor {floor:.2f}), question words"
+            f" found {coverage:.2f} (floor {WORD_COVERAGE_FLOOR:.2f})"
+        )
         return [], (turns[best],)
 
     def _turns(self, conversation_id: str, ids: list[str], exclude: Collection[str]) -> list[Turn]:

@@ -104,3 +104,18 @@ def test_ingest_prints_no_progress_when_not_a_terminal(cli_env: Path, tmp_path: 
     log = write_json(tmp_path / "9.json", tmd_log(sessions=1))
     code, _, err = run(["ingest", str(log)], capsys, monkeypatch)
     assert code == 0 and err == ""
+
+
+def test_the_readmes_example_files_ship_and_load(cli_env: Path, capsys, monkeypatch) -> None:
+    from agent.chat import read_dialogue_file
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "examples/dialogue.json" in readme and "examples/chat.jsonl" in readme
+    assert len(read_dialogue_file(root / "examples" / "dialogue.json")) == 2
+    code, out, _ = run(["ingest", str(root / "examples" / "chat.jsonl")], capsys, monkeypatch)
+    assert code == 0 and "6 new turn(s)" in out
+    context = str(root / "examples" / "dialogue.json")
+    code, out, _ = run(["ask", "Can you summarize it?", "-c", "example", "--context", context,
+                        "--now", "2024-03-10T10:00"], capsys, monkeypatch)
+    assert code == 0 and "[t:0]" in out and "[t:3]" not in out  # the session of March 1
