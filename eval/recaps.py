@@ -11,7 +11,7 @@ evidence (one retrieval per question), so the answerers differ only in what they
 - **words**: the answer's length;
 - **reaction first**: the share of recaps whose first cited line quotes a reaction or
   greeting alone, tested without any word list: fewer than ``REACTION_WORDS`` of its
-  words are rarer than ``COMMON_SHARE`` of the conversation's turns (a line like
+  words are used by fewer than ``COMMON_SHARE`` of the conversation's turns (a line like
   "Wow, that's great!" is made of words every other turn uses).
 
 For the QA items (categories 1-4), every answerer answers the agent's evidence and the
@@ -54,6 +54,7 @@ PHRASINGS: dict[str, Callable[[int, datetime], str]] = {
 }
 REACTION_WORDS = 2
 COMMON_SHARE = 0.02
+COMMON_TURNS = 3  # and by at least this many turns (a short conversation)
 _LINE_QUOTE = re.compile(r"“(.*)”")
 
 
@@ -128,7 +129,7 @@ def common_words(texts: Sequence[str]) -> frozenset[str]:
     for text in texts:
         for word in set(tokenize(text)):
             counts[word] = counts.get(word, 0) + 1
-    floor = COMMON_SHARE * len(texts)
+    floor = max(COMMON_SHARE * len(texts), COMMON_TURNS)
     return frozenset(w for w, c in counts.items() if c >= floor)
 
 
@@ -166,7 +167,7 @@ def run_recaps(
             "coverage_at": list(COVERAGE_AT),
             "lines": "an answer's lines that cite a turn, in the order shown",
             "reaction_test": f"fewer than {REACTION_WORDS} words outside those used by at least"
-                             f" {COMMON_SHARE:.0%} of the conversation's turns",
+                             f" {COMMON_SHARE:.0%} of the conversation's turns (and {COMMON_TURNS} turns)",
             "anchoring": "recaps: one day after the conversation's last session; QA: as eval locomo",
             "sessions": len(truths), "qa_items": len(qas),
         },
