@@ -138,18 +138,24 @@ class ExtractiveAnswerer:
                 f" no event date is known): {quote}")
 
     def _fill(
-        self, sentences: list[Sentence], order: list[int], per_session: int, limit: int, skip_turn: str = ""
+        self, sentences: list[Sentence], order: list[int], per_session: int, limit: int,
+        skip_turn: str | None = None,
     ) -> list[int]:
+        """The first sentences of ``order`` within the bounds; with ``skip_turn`` (the turn
+        already quoted, or "" for none) one sentence per turn."""
         chosen: list[int] = []
         counts: Counter[int] = Counter()
+        used = set() if skip_turn is None else {skip_turn}
         for i in order:
             sentence = sentences[i]
-            if sentence.turn.turn_id == skip_turn or counts[sentence.turn.session_index] >= per_session:
+            if sentence.turn.turn_id in used or counts[sentence.turn.session_index] >= per_session:
                 continue
             if len(chosen) >= limit:
                 break
             chosen.append(i)
             counts[sentence.turn.session_index] += 1
+            if skip_turn is not None:
+                used.add(sentence.turn.turn_id)
         return chosen
 
     def _grouped(
