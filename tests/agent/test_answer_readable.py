@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.answer import Evidence, ExtractiveAnswerer, citations
+from agent.answer import Evidence, ExtractiveAnswerer, LLMAnswerer, citations
 from agent.answer.base import EventDate
 from agent.answer.recap import LINES_IN_ALL, lines_per_session
 from agent.pipeline import Agent
+from agent.prompts import RECAP_INSTRUCTION
 from convmem.compose import open_store
 from convmem.config import Settings
+from convmem.llm.client import LLMClient
+from convmem.llm.fake import FakeChatModel
 from convmem.retrieval.base import Query
 from convmem.storage.loaders import load_paths
 from convmem.types import Turn
@@ -117,3 +120,17 @@ def test_locomo_third_session_recap_leads_with_a_topic_and_when_with_a_date(tmp_
         assert not is_reaction(quoted[0], common) and "Wow" not in quoted[0]
         when = agent.ask(Query("26", "When did Caroline go to the LGBTQ support group?", now))
         assert when.text.startswith("From memory (on Monday 8 May 2023, the day it was said")
+
+
+def test_the_llm_is_asked_for_topics_per_session_on_a_recap_and_keeps_its_citations() -> None:
+    fake = FakeChatModel().enqueue("Session 1, Sunday: pottery class [t:0]; a greyhound [t:2] [t:99]")
+    turns = tuple(chatty_session(1, ["I signed up for a pottery class.", "My sister adopted a greyhound."], 0))
+    answerer = LLMAnswerer(LLMClient(fake))
+    recap = answerer.answer(Evidence("What did we talk about on Sunday?", ASKED, turns, route="time"))
+    assert RECAP_INSTRUCTION in fake.requests[0].messages[-1].content
+    assert recap.cited == ("0", "2")  # t:99 was never shown
+    fake.enqueue("On Saturday 20 May [t:1].")
+    answerer.answer(Evidence("When was it?", ASKED, turns, route="content",
+                             event_dates={"1": EventDate(date(2023, 5, 20), "last Saturday")}))
+    user = fake.requests[1].messages[-1].content
+    assert RECAP_INSTRUCTION not in user and "(talks about Saturday 2023-05-20)" in user
