@@ -2,10 +2,11 @@
 
 A person asking "what did we talk about?" wants what was said that they might have
 forgotten, not the most typical sentence (in a chat that is a reaction: "Wow, that's
-great!").  So each sentence is scored by the information it carries: the summed inverse
+great!").  So each sentence is scored by the information it carries: the inverse
 document frequency of its words over the whole conversation (a word every other turn
-uses, like "awesome", weighs little; "adoption" or "pottery" weigh a lot), with a
-question alone counting for less, since a topic is what gets answered, not what is asked.
+uses, like "awesome", weighs little; "adoption" or "pottery" weigh a lot), averaged and
+scaled by the log of their number, with a question alone counting for less, since a
+topic is what gets answered, not what is asked.
 Topics are then picked by maximal marginal relevance (Carbonell & Goldstein 1998): the
 most informative sentence first, then each next one penalised by its TF-IDF cosine to
 those already picked, so two lines never tell the same thing.  Nothing here is a list of
@@ -24,7 +25,7 @@ import numpy as np
 from convmem.retrieval.bm25 import tokenize
 
 QUESTION_FACTOR = 0.5  # a sentence that only asks counts for this share of its information
-REDUNDANCY = 0.7  # MMR: how much similarity to an already picked line costs
+REDUNDANCY = 1.0  # MMR: how much similarity to an already picked line costs
 MIN_SHARE = 0.25  # a line must carry at least this share of the session's best line
 LINES_IN_ALL = 24  # the recap's length bound, shared among its sessions
 MOST_PER_SESSION = 8
@@ -57,8 +58,14 @@ def lines_per_session(sessions: int) -> int:
 
 
 def information(text: str, rarity: WordRarity) -> float:
-    """Summed idf of the sentence's distinct words; a question alone counts for less."""
-    score = sum(rarity.idf(word) for word in set(tokenize(text)))
+    """Mean idf of the sentence's distinct words times the log of their number: rare words
+    count, and a longer sentence carries more, with diminishing returns (so a long turn of
+    everyday words does not beat a short one that names its subject); a question alone
+    counts for less."""
+    words = set(tokenize(text))
+    if not words:
+        return 0.0
+    score = sum(rarity.idf(word) for word in words) / len(words) * math.log(1.0 + len(words))
     return score * QUESTION_FACTOR if text.rstrip().endswith("?") else score
 
 
