@@ -1,11 +1,22 @@
-"""The extractive answerer: the retrieved turns' most representative sentences, quoted.
+"""The extractive answerer: the retrieved turns' sentences, quoted and cited.
 
 No model is needed, so memory always answers, with or without an LLM, and the answer can
-only say what was said.  Sentences are ranked by LexRank centrality (Erkan & Radev 2004)
-over TF-IDF vectors of the retrieved sentences, nudged towards the question's own content
-words, then shown grouped by session (date and weekday), most representative first, each
-line quoting one sentence and citing its turn.  Quoting is also the defence against
-instructions hidden in old turns: they are shown as what someone said, never acted on.
+only say what was said.  What it quotes depends on the question (``Evidence.route``):
+
+- a recap (a time question with no topic: whole sessions or days) lists each session's
+  topics, grouped by session with date and weekday, each its most informative sentence
+  (``agent.answer.recap``: idf over the conversation, MMR against repeats), within a
+  length bound shared among the sessions;
+- any other question leads with the sentence that best answers it (its match with the
+  question's content words, then the retriever's order, LexRank centrality breaking
+  ties); a "when" question's first line states the date (the event date when the
+  evidence carries one, else the day the turn was said, and says which); the rest of
+  the evidence follows as context, grouped by session.
+
+``style="representative"`` keeps the earlier answerer (LexRank centrality over TF-IDF
+vectors, Erkan & Radev 2004, nudged towards the question) as a measured baseline.
+Quoting is also the defence against instructions hidden in old turns: they are shown as
+what someone said, never acted on.
 """
 
 from __future__ import annotations
