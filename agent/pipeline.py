@@ -118,8 +118,9 @@ class Agent:
         return [found[i] for i in wanted if i in found]
 
     def _background(self, conversation_id: str, route: str | None) -> tuple[str, ...]:
-        """The whole conversation's texts for a recap (how rare each word is in it)."""
-        if route != "time" or not isinstance(self.answerer, ExtractiveAnswerer):
+        """The whole conversation's texts for a recap (how rare each word is in it; also
+        used by the extractive fallback when the LLM fails)."""
+        if route != "time":
             return ()
         return tuple(t.text for t in self.store.turns(conversation_id))
 
