@@ -434,6 +434,27 @@ def eval_locomo(
     _render_eval(results, out)
 
 
+@eval_app.command("recaps")
+def eval_recaps(
+    dataset: Annotated[Path, typer.Argument(help="LoCoMo conversations with session_K_observation (folder or files).")],
+    out: OutOpt,
+    qa: Annotated[bool, typer.Option("--qa/--no-qa", help="Also score the first line of every QA answer.")] = True,
+) -> None:
+    """Ask every session's recap in three phrasings; observation coverage@3/5/10, words and
+    reaction-first lines of the baseline and current extractive answerers (no LLM needed)."""
+    from eval.recaps import run_recaps
+    from eval.recaps_report import recap_rows
+
+    with progress_bar("ingest, then questions") as progress:
+        results = run_recaps(dataset, out, settings(), progress=progress, qa=qa)
+    header, rows = recap_rows(results)
+    table = Table(*header, title="recaps: metrics in percent")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'report.html'}")
+
+
 def _render_eval(results: dict[str, Any], out: Path) -> None:
     from eval.gate import raise_if_failed
     from eval.report import summary_rows

@@ -106,7 +106,8 @@ class Agent:
                 "turn_ids": [t.turn_id for t in turns], "scores": retrieval.scores,
             }
             step.notes = list(retrieval.notes)
-        evidence = Evidence(rewrite.question, query.asked_at, tuple(turns), query.text)
+        evidence = Evidence(rewrite.question, query.asked_at, tuple(turns), query.text, route=retrieval.route or "",
+                            background=self._background(query.conversation_id, retrieval.route))
         with trace.step("answer", {"answerer": self.answerer.name, "turns": len(turns)}, self.llm) as step:
             answer, error = self._answer(evidence, on_text, rewrite.llm_error)
             step.output = {"method": answer.method, "cited": list(answer.cited), "text": answer.text}
@@ -138,6 +139,13 @@ class Agent:
         wanted = [i for i in ids if i not in exclude]
         found = {t.turn_id: t for t in self.store.tables.turns_by_ids(conversation_id, wanted)}
         return [found[i] for i in wanted if i in found]
+
+    def _background(self, conversation_id: str, route: str | None) -> tuple[str, ...]:
+        """The whole conversation's texts for a recap (how rare each word is in it; also
+        used by the extractive fallback when the LLM fails)."""
+        if route != "time":
+            return ()
+        return tuple(t.text for t in self.store.turns(conversation_id))
 
     def _answer(
         self, evidence: Evidence, on_text: TextSink | None, earlier: LLMError | None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from convmem.retrieval.plan import COLUMN_KINDS, GROUP_COLUMNS, OPERATORS
@@ -135,21 +135,38 @@ Answer only from the memory, briefly. After each statement cite the turns it res
 If the memory does not hold the answer, say so in one sentence."""
 
 
-def memory_line(turn: Turn) -> str:
+RECAP_INSTRUCTION = (
+    "This question asks for a recap. For each session, in time order, give a line with its day and weekday,"
+    " then its topics, one short line each, most informative first: what was done, planned, decided or learned."
+    " Skip greetings, thanks and reactions. Cite the turns of each topic."
+)
+WHEN_NOTE = "A turn marked \"talks about DAY\" describes something that happened on DAY, not on the day it was said."
+
+
+def memory_line(turn: Turn, event_day: date | None = None) -> str:
+    about = f" (talks about {event_day:%A %Y-%m-%d})" if event_day is not None else ""
     return (
-        f"[t:{turn.turn_id}] session {turn.session_index}, {turn.spoken_at:%A %Y-%m-%d %H:%M},"
+        f"[t:{turn.turn_id}] session {turn.session_index}, {turn.spoken_at:%A %Y-%m-%d %H:%M}{about},"
         f" {turn.speaker}: {quoted(turn.text)}"
     )
 
 
 def answer_messages(
-    question: str, turns: Sequence[Turn], asked_at: datetime, request: str = ""
+    question: str, turns: Sequence[Turn], asked_at: datetime, request: str = "", recap: bool = False,
+    event_days: Mapping[str, date] | None = None,
 ) -> list[tuple[str, str]]:
-    """(role, content) pairs for the LLM answerer; ``turns`` in the order to show them."""
+    """(role, content) pairs for the LLM answerer; ``turns`` in the order to show them.
+
+    ``recap``: the question is about whole sessions with no topic, so the answer should
+    list each session's topics.  ``event_days``: turn id -> the day the turn talks about
+    (from the event-time table), shown beside the turn's own date."""
+    days = event_days or {}
     asked = f"As asked: {request}\n" if request and request.strip() != question.strip() else ""
+    notes = (f"{WHEN_NOTE}\n" if any(t.turn_id in days for t in turns) else "") + (
+        f"{RECAP_INSTRUCTION}\n" if recap else "")
     user = (
         f"Now: {asked_at:%A %Y-%m-%d %H:%M}.\n"
-        f"{MEMORY_OPEN}\n" + "\n".join(memory_line(t) for t in turns) + f"\n{MEMORY_CLOSE}\n"
-        f"{asked}Question: {question}"
+        f"{MEMORY_OPEN}\n" + "\n".join(memory_line(t, days.get(t.turn_id)) for t in turns) + f"\n{MEMORY_CLOSE}\n"
+        f"{notes}{asked}Question: {question}"
     )
     return [("system", ANSWER_SYSTEM), ("user", user)]

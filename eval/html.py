@@ -27,6 +27,10 @@ CONFIG_KEYS = (
 def render_html(results: dict[str, Any]) -> str:
     """The whole report page for one ``results.json`` dict."""
     dataset = results.get("dataset", "?")
+    if dataset == "recaps":
+        from eval.recaps_report import recaps_html
+
+        return recaps_html(results)
     body: list[str] = [_config_section(results)]
     if results.get("comparison"):
         body.append(_comparison_section(results["comparison"]))

@@ -5,13 +5,14 @@ falls back on when an LLM fails); ``LLMAnswerer`` writes the answer with the con
 LLM, streaming it.  Both cite the turns they rest on as ``[t:ID]``.
 """
 
-from agent.answer.base import Answer, Answerer, Evidence, TextSink, citations
+from agent.answer.base import Answer, Answerer, EventDate, Evidence, TextSink, citations
 from agent.answer.extractive import ExtractiveAnswerer
 from agent.answer.llm import LLMAnswerer
 
 __all__ = [
     "Answer",
     "Answerer",
+    "EventDate",
     "Evidence",
     "ExtractiveAnswerer",
     "LLMAnswerer",

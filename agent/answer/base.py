@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Protocol
 
 from convmem.types import Turn
@@ -15,18 +15,38 @@ NOTHING_FOUND = "Memory holds nothing relevant to that."
 EXTRACTIVE_OPENING = "From memory ("
 UNAVAILABLE_OPENING = "(The LLM was unavailable"
 
-_CITATION = re.compile(r"\bt:([A-Za-z0-9][A-Za-z0-9_.\-]*)")
+_CITATION = re.compile(r"\bt:([A-Za-z0-9][A-Za-z0-9_.:\-]*)")
 _CITATION_GROUP = re.compile(r"\[([^\[\]]*\bt:[^\[\]]*)\]")
 
 
 @dataclass(frozen=True)
+class EventDate:
+    """The day a turn says something happened ("I ran a race last Saturday" said on
+    Thursday 25 May: Saturday 20 May), as the event-time table resolved it."""
+
+    day: date
+    expression: str = ""  # the words that gave it, e.g. "last Saturday"
+
+
+@dataclass(frozen=True)
 class Evidence:
-    """The question and the turns retrieved for it, best first."""
+    """The question and the turns retrieved for it, best first.
+
+    ``route`` is how retrieval read the question: ``time`` (a whole session or day, no
+    topic: answered as a recap of its topics), ``time_content`` or ``content`` (answered
+    with the best-matching sentence first); empty when unknown (answered as content).
+    ``event_dates`` maps turn ids to the day the turn talks about, when known; without
+    one a "when" answer gives the day the turn was said, and says so.  ``background``
+    holds the texts of the whole conversation, so that how rare a word is can be judged
+    against everything said, not only against the retrieved turns."""
 
     question: str  # self-contained (after disambiguation)
     asked_at: datetime
     turns: tuple[Turn, ...]
     request: str = ""  # as the user wrote it
+    route: str = ""
+    event_dates: Mapping[str, EventDate] = field(default_factory=dict)
+    background: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,7 +68,7 @@ def citations(text: str, known: Collection[str]) -> tuple[str, ...]:
     an id the evidence does not hold is no citation."""
     found: list[str] = []
     for group in _CITATION_GROUP.findall(text):
-        found.extend(i.rstrip(".-") for i in _CITATION.findall(group))
+        found.extend(i.rstrip(".-:") for i in _CITATION.findall(group))
     return tuple(i for i in dict.fromkeys(found) if i in known)
 
 

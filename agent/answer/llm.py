@@ -30,9 +30,13 @@ class LLMAnswerer:
         self.max_tokens = max_tokens  # None: the client's configured default
 
     def request(self, evidence: Evidence) -> ChatRequest:
-        """The best ``max_turns`` turns, shown in time order."""
+        """The best ``max_turns`` turns, shown in time order; a recap (a whole session, no
+        topic) is asked for topics per session; known event days are shown beside turns."""
         shown = sorted(evidence.turns[: self.max_turns], key=lambda t: t.order)
-        messages = answer_messages(evidence.question, shown, evidence.asked_at, evidence.request)
+        messages = answer_messages(
+            evidence.question, shown, evidence.asked_at, evidence.request, recap=evidence.route == "time",
+            event_days={turn_id: event.day for turn_id, event in evidence.event_dates.items()},
+        )
         return ChatRequest(
             tuple(Message(role, content) for role, content in messages),
             max_tokens=self.max_tokens,

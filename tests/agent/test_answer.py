@@ -40,7 +40,7 @@ def test_groups_by_session_in_time_order_with_date_and_weekday() -> None:
         turn("1", "I bought a new pottery wheel yesterday.", session=1, minute=1),
         turn("2", "The pottery wheel spins really fast.", session=1, minute=2, speaker="Ben"),
     )
-    answer = ExtractiveAnswerer().answer(Evidence("what did we talk about?", ASKED, turns))
+    answer = ExtractiveAnswerer(style="representative").answer(Evidence("what did we talk about?", ASKED, turns))
     lines = answer.text.splitlines()
     assert lines[0] == "From memory (3 turns in 2 sessions), most representative first:"
     assert lines[1] == "Session 1, Friday 2023-05-05:"
@@ -57,7 +57,7 @@ def test_most_representative_sentence_comes_first() -> None:
         turn("3", "My pottery class meets on Tuesdays."),
         turn("4", "The pottery wheel was expensive but the class was cheap."),
     )
-    lines = ExtractiveAnswerer().answer(Evidence("summary please", ASKED, turns)).text.splitlines()
+    lines = ExtractiveAnswerer(style="representative").answer(Evidence("summary please", ASKED, turns)).text.splitlines()
     assert lines[2].endswith("[t:2]") or lines[2].endswith("[t:4]")
     assert lines[-1].endswith("[t:1]")  # shares nothing with the rest
 
@@ -68,8 +68,10 @@ def test_question_words_pull_sentences_up() -> None:
         turn("2", "The pottery wheel was expensive this year."),
         turn("3", "My sister adopted a puppy named Biscuit."),
     )
-    lines = ExtractiveAnswerer().answer(Evidence("what about the puppy?", ASKED, turns)).text.splitlines()
+    lines = ExtractiveAnswerer(style="representative").answer(Evidence("what about the puppy?", ASKED, turns)).text.splitlines()
     assert lines[2].endswith("[t:3]")
+    first = ExtractiveAnswerer().answer(Evidence("what about the puppy?", ASKED, turns)).text.splitlines()[0]
+    assert first.startswith("From memory (Friday 5 May 2023, session 1): Ana said “My sister") and first.endswith("[t:3]")
 
 
 def test_sentences_are_split_and_short_ones_dropped() -> None:
@@ -80,7 +82,7 @@ def test_sentences_are_split_and_short_ones_dropped() -> None:
 
 def test_limits_lines_per_session_and_in_all() -> None:
     turns = tuple(turn(str(i), f"Sentence number {i} about apples and pears.", minute=i) for i in range(1, 9))
-    answer = ExtractiveAnswerer(max_lines=12, per_session=3).answer(Evidence("q", ASKED, turns))
+    answer = ExtractiveAnswerer(max_lines=12, per_session=3, style="representative").answer(Evidence("q", ASKED, turns))
     assert sum(line.startswith("- ") for line in answer.text.splitlines()) == 3
 
 
@@ -93,7 +95,7 @@ def test_earlier_answers_in_memory_are_not_quoted_again() -> None:
         turn("1", "From memory (2 turns in 1 session), most representative first:\n- x [t:0]", speaker="assistant"),
         turn("2", "I repaired the bike chain today."),
     )
-    answer = ExtractiveAnswerer().answer(Evidence("q", ASKED, turns))
+    answer = ExtractiveAnswerer().answer(Evidence("q", ASKED, turns, route="time"))
     assert answer.cited == ("2",) and "From memory (1 turn in 1 session)" in answer.text
 
 

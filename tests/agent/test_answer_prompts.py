@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -57,6 +57,12 @@ CASES: dict[str, Callable[[], str]] = {
     ),
     "answer.txt": lambda: render(
         answer_messages("What did we discuss 9 days ago?", TURNS, ASKED, "Can you summarize it?")
+    ),
+    "answer_recap.txt": lambda: render(
+        answer_messages("What did we discuss in sessions 1 and 2?", TURNS, ASKED, recap=True)
+    ),
+    "answer_when.txt": lambda: render(
+        answer_messages("When did Ana start pottery?", TURNS, ASKED, event_days={"4": date(2023, 5, 1)})
     ),
     "answer_same_question.txt": lambda: render(answer_messages("What did Ben say?", TURNS[:1], ASKED, "What did Ben say?")),
 }
