@@ -101,6 +101,7 @@ class Agent:
             step.output = {
                 "sql": retrieval.sql, "params": [str(p) for p in retrieval.params],
                 "turn_ids": [t.turn_id for t in turns], "scores": retrieval.scores,
+                **({"note": retrieval.note} if retrieval.note else {}),
             }
             step.notes = list(retrieval.notes)
         evidence = Evidence(rewrite.question, query.asked_at, tuple(turns), query.text)
@@ -108,7 +109,9 @@ class Agent:
             answer, error = self._answer(evidence, on_text, rewrite.llm_error)
             step.output = {"method": answer.method, "cited": list(answer.cited), "text": answer.text}
             step.notes = list(answer.notes)
-        return AgentAnswer(answer.text, rewrite, planned, retrieval, evidence, answer, trace, error)
+        # an empty time window answered from the nearest sessions says so first
+        text = f"{retrieval.note[:1].upper()}{retrieval.note[1:]}.\n{answer.text}" if retrieval.note else answer.text
+        return AgentAnswer(text, rewrite, planned, retrieval, evidence, answer, trace, error)
 
     def _turns(self, conversation_id: str, ids: list[str], exclude: Collection[str]) -> list[Turn]:
         """The retrieved turns in the retriever's order."""

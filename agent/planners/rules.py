@@ -40,9 +40,13 @@ def plan_question(
     facts: ConversationFacts,
     rank: RankSettings = RankSettings(),
     grounding: Grounding | None = None,
+    content: list[str] | None = None,
 ) -> RulesPlan:
+    """``content``: the residual's topic words when the caller has tested them
+    (``agent.grounding.topic``); by default every residual word the grammar keeps."""
     grounding = grounding or ground(question, facts)
-    content = content_words(grounding.residual, facts.speakers)
+    if content is None:
+        content = content_words(grounding.residual, facts.speakers)
     tail: list[Operation] = [*_session_ops(grounding, facts)]
     if grounding.speakers:
         tail.append(Select("speaker", "in", tuple(grounding.speakers)))
