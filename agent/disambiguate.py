@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from agent.context import Disambiguated, carry_time_anchors
 from agent.grounding import ConversationFacts, Grounding, content_words, ground
-from agent.grounding.topic import topic_words
+from agent.grounding.topic import framed_out, topic_words
 from agent.prompts import REWRITE_MAX_CHARS, REWRITE_SCHEMA, rewrite_messages
 from convmem.errors import LLMError
 from convmem.llm.types import ChatRequest, Message
@@ -257,7 +257,7 @@ def _referred_topic(text: str, turns: list[DialogueTurn], facts: ConversationFac
 
 
 def _topic_words(text: str, facts: ConversationFacts) -> list[str]:
-    words = content_words(ground(text, facts).residual, facts.speakers)
+    words = framed_out(content_words(ground(text, facts).residual, facts.speakers), text)
     # "first" is normalised to "1th", whose suffix is no topic either.
     words = [w for w in dict.fromkeys(words) if w not in FILLER and w not in _ORDINAL_SUFFIXES]
     return topic_words(words, None, facts.vocabulary)

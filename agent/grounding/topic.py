@@ -97,3 +97,60 @@ def topic_words(
             continue
         kept.append(word)
     return kept
+
+
+# ---- where the request is ------------------------------------------------------------------
+# A question's request starts at its first question word (or an auxiliary or a verb of
+# asking that opens a clause or is followed by a pronoun: "so can you", "but tell me") and
+# ends with its sentence, or before a short last clause after a comma that asks nothing.  What comes before it or after
+# it frames the request ("hey,", "quick question:", "I was wondering,", "... thanks!") and
+# names a topic only after a preposition of topic ("regarding the move, what did we ...").
+QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+CLAUSE_OPENERS = QUESTION_WORDS | frozenset(
+    "can could would will did do does is are was were have has had tell give remind summarize "
+    "summarise recap describe list show walk fill catch refresh go run".split()
+)
+TOPIC_PREPOSITIONS = frozenset("about regarding concerning re".split())
+TAIL_WORDS = 5
+_TOKEN = re.compile(r"[a-z][a-z']*|\d+\w*|[.!?]+|[,;:]|\s-\s")
+
+
+def request_words(question: str) -> set[str] | None:
+    """The words of ``question`` that can name its topic: those of the request, and those
+    after a preposition of topic outside it; ``None`` when no request is found (then every
+    word can)."""
+    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", question.lower().replace("’", "'"))
+    tokens = [t.strip() for t in _TOKEN.findall(text)]
+    start = None
+    clause_start = True
+    for i, token in enumerate(tokens):
+        addressed = i + 1 < len(tokens) and tokens[i + 1] in ("you", "me", "us", "we", "i")
+        if token in QUESTION_WORDS or (token in CLAUSE_OPENERS and (clause_start or addressed)):
+            start = i
+            break
+        clause_start = not token[:1].isalnum()
+    if start is None:
+        return None
+    end = next((i for i in range(start, len(tokens)) if tokens[i][:1] in ".!?"), len(tokens))
+    commas = [i for i in range(start, end) if tokens[i] == ","]
+    if commas:  # a short last clause with no question in it: "..., much appreciated"
+        tail = tokens[commas[-1] + 1 : end]
+        if len(tail) <= TAIL_WORDS and not any(t in QUESTION_WORDS or t in TOPIC_PREPOSITIONS for t in tail):
+            end = commas[-1]
+    words = {t.removesuffix("'s") for t in tokens[start:end]}
+    for part in (tokens[:start], tokens[end:]):
+        introduced = False
+        for token in part:
+            if not token[:1].isalnum():
+                introduced = False
+            elif token in TOPIC_PREPOSITIONS:
+                introduced = True
+            elif introduced:
+                words.add(token.removesuffix("'s"))
+    return words
+
+
+def framed_out(candidates: Sequence[str], question: str) -> list[str]:
+    """The candidates said inside the request (see ``request_words``)."""
+    allowed = request_words(question)
+    return list(candidates) if allowed is None else [w for w in candidates if w in allowed]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from agent.grounding import ConversationFacts, Grounding, content_words, ground
+from agent.grounding.topic import framed_out
 from convmem.retrieval.plan import KeepRows, Operation, Pick, Plan, Select, SemanticRank
 
 MAX_DAYS_IN_LIST = 64
@@ -46,7 +47,7 @@ def plan_question(
     (``agent.grounding.topic``); by default every residual word the grammar keeps."""
     grounding = grounding or ground(question, facts)
     if content is None:
-        content = content_words(grounding.residual, facts.speakers)
+        content = framed_out(content_words(grounding.residual, facts.speakers), question)
     tail: list[Operation] = [*_session_ops(grounding, facts)]
     if grounding.speakers:
         tail.append(Select("speaker", "in", tuple(grounding.speakers)))
