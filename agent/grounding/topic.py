@@ -105,12 +105,11 @@ def topic_words(
 # ends with its sentence, or before a short last clause after a comma that asks nothing.  What comes before it or after
 # it frames the request ("hey,", "quick question:", "I was wondering,", "... thanks!") and
 # names a topic only after a preposition of topic ("regarding the move, what did we ...").
-QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 CLAUSE_OPENERS = QUESTION_WORDS | frozenset(
-    "can could would will did do does is are was were have has had tell give remind summarize "
-    "summarise recap describe list show walk fill catch refresh go run".split()
+    ["can", "could", "would", "will", "did", "do", "does", "is", "are", "was", "were", "have", "has", "had", "tell", "give", "remind", "summarize", "summarise", "recap", "describe", "list", "show", "walk", "fill", "catch", "refresh", "go", "run"]
 )
-TOPIC_PREPOSITIONS = frozenset("about regarding concerning re".split())
+TOPIC_PREPOSITIONS = frozenset(["about", "regarding", "concerning", "re"])
 TAIL_WORDS = 5
 _TOKEN = re.compile(r"[a-z][a-z']*|\d+\w*|[.!?]+|[,;:]|\s-\s")
 
