@@ -105,12 +105,15 @@ class Agent:
             }
             step.notes = list(retrieval.notes)
         evidence = Evidence(rewrite.question, query.asked_at, tuple(turns), query.text)
+        note = f"{retrieval.note[:1].upper()}{retrieval.note[1:]}." if retrieval.note else ""
+        if note and on_text is not None:
+            on_text(note + "\n")
         with trace.step("answer", {"answerer": self.answerer.name, "turns": len(turns)}, self.llm) as step:
             answer, error = self._answer(evidence, on_text, rewrite.llm_error)
             step.output = {"method": answer.method, "cited": list(answer.cited), "text": answer.text}
             step.notes = list(answer.notes)
         # an empty time window answered from the nearest sessions says so first
-        text = f"{retrieval.note[:1].upper()}{retrieval.note[1:]}.\n{answer.text}" if retrieval.note else answer.text
+        text = f"{note}\n{answer.text}" if note else answer.text
         return AgentAnswer(text, rewrite, planned, retrieval, evidence, answer, trace, error)
 
     def _turns(self, conversation_id: str, ids: list[str], exclude: Collection[str]) -> list[Turn]:
