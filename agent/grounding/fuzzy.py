@@ -5,7 +5,9 @@ Windows (documented in docs/retrieval.md):
   and ``AROUND_DAYS`` days either side ("around the 4th of July": 1-7 July).
 - "early / the beginning of / the start of <month>": days 1-10; "mid / the middle of":
   days 11-20; "late / the end of": day 21 to the month's last (a month in thirds).
-- "recently", "lately": the most recent session begun before asking.
+- "recently", "lately", "the other day": the most recent session begun before asking.
+- "N minutes / hours ago" ("a few minutes ago"): from twice that long before asking up to
+  the moment of asking.
 
 These run before the calendar rules, so the date or month inside is read only once.
 """
@@ -17,7 +19,7 @@ from datetime import timedelta
 
 from agent.grounding.dates import DATE_TEXT, MON, YEAR_NUMBER, parse_point
 from agent.grounding.scanner import Scanner, rx
-from agent.grounding.types import ConversationFacts, DaySpan, SessionPick
+from agent.grounding.types import ConversationFacts, DaySpan, SessionPick, Window
 
 AROUND_DAYS = 3
 AROUND = rx(
@@ -28,12 +30,15 @@ PART_OF_MONTH = rx(
     r"\b(?P<part>early|mid|late|(?:the\s+)?(?:beginning|start|middle|end)\s+of)\s+(?:the\s+month\s+of\s+)?"
     rf"(?P<m>{MON})\b(?:\s+(?P<y>{YEAR_NUMBER}))?"
 )
+MINUTES_AGO = rx(r"\b(?P<n>\d+|a|an)\s+(?P<unit>minutes?|mins?|hours?|hrs?)\s+(?:ago|back)\b")
 RECENTLY = rx(r"\b(?:recently|lately|(?:the\s+)?other\s+day)\b")
 THIRDS = {"early": (1, 10), "beginning": (1, 10), "start": (1, 10), "mid": (11, 20),
           "middle": (11, 20), "late": (21, 31), "end": (21, 31)}
 
 
-def scan_fuzzy(scanner: Scanner, facts: ConversationFacts) -> tuple[list[DaySpan], SessionPick | None]:
+def scan_fuzzy(
+    scanner: Scanner, facts: ConversationFacts
+) -> tuple[list[DaySpan], list[Window], SessionPick | None]:
     def around(m: re.Match[str]) -> DaySpan | None:
         point = parse_point(m.group("a"), facts)
         if point is None or point.start != point.end:
@@ -48,6 +53,15 @@ def scan_fuzzy(scanner: Scanner, facts: ConversationFacts) -> tuple[list[DaySpan
         start = month.start + timedelta(days=first - 1)
         return DaySpan(start, min(month.start + timedelta(days=last - 1), month.end))
 
+    def minutes_ago(m: re.Match[str]) -> Window | None:
+        n = 1 if m.group("n") in ("a", "an") else int(m.group("n"))
+        try:
+            span = timedelta(hours=2 * n) if m.group("unit").startswith("h") else timedelta(minutes=2 * n)
+            return Window(facts.asked_at - span, facts.asked_at)
+        except OverflowError:
+            return None  # further back than the calendar goes: not a time reference
+
     spans = scanner.scan(AROUND, around) + scanner.scan(PART_OF_MONTH, part_of_month)
+    windows = scanner.scan(MINUTES_AGO, minutes_ago)
     recent = scanner.scan(RECENTLY, lambda m: SessionPick(-1, 1, from_now=True))
-    return spans, recent[0] if recent else None
+    return spans, windows, recent[0] if recent else None

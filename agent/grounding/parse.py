@@ -61,17 +61,17 @@ _WORD = re.compile(r"\b[a-z][a-z']+|\d+")
 def ground(question: str, facts: ConversationFacts) -> Grounding:
     scanner = Scanner(normalize(spell_numeric_dates(question, facts.date_order)))
     session_spans, pick, position = scan_sessions(scanner)
-    fuzzy_spans, recent = scan_fuzzy(scanner, facts)
+    fuzzy_spans, fuzzy_windows, recent = scan_fuzzy(scanner, facts)
     calendar = scan_calendar(scanner, facts)
     speakers = scan_speakers(scanner, facts)
     return Grounding(
         day_spans=[*fuzzy_spans, *calendar.spans],
         days_ago=calendar.days_ago,
-        windows=calendar.windows,
+        windows=[*fuzzy_windows, *calendar.windows],
         weekdays=calendar.weekdays,
         parts_of_day=calendar.parts,
         session_spans=session_spans,
-        session_pick=pick or (recent if not (fuzzy_spans or calendar.spans or calendar.windows) else None),
+        session_pick=pick or (recent if not (fuzzy_spans or fuzzy_windows or calendar.spans or calendar.windows) else None),
         position=position,
         speakers=speakers,
         residual=scanner.residual(),

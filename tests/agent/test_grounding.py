@@ -322,6 +322,9 @@ def test_fuzzy_windows() -> None:
                       [DaySpan(date(2023, 7, 21), date(2023, 7, 31))], [DaySpan(date(2023, 7, 21), date(2023, 7, 31))]]
     recent = ground("what did we talk about recently?", FACTS)
     assert recent.session_pick == SessionPick(-1, 1, from_now=True)
+    minutes = ground("what did I say a few minutes ago?", FACTS)
+    assert minutes.windows == [Window(ASKED - timedelta(minutes=6), ASKED)] and content_words(minutes.residual) == []
+    assert not ground("what did I say 99999999999999 hours ago?", FACTS).windows
 
 
 def replace_asked(day: date) -> ConversationFacts:
