@@ -102,7 +102,8 @@ def topic_words(
 # ---- where the request is ------------------------------------------------------------------
 # A question's request starts at its first question word (or an auxiliary or a verb of
 # asking that opens a clause or is followed by a pronoun: "so can you", "but tell me") and
-# ends with its sentence, or before a short last clause after a comma that asks nothing.  What comes before it or after
+# ends with its sentence, or before a short last clause after a comma with no preposition
+# of topic in it.  What comes before it or after
 # it frames the request ("hey,", "quick question:", "I was wondering,", "... thanks!") and
 # names a topic only after a preposition of topic ("regarding the move, what did we ...").
 QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
@@ -132,9 +133,9 @@ def request_words(question: str) -> set[str] | None:
         return None
     end = next((i for i in range(start, len(tokens)) if tokens[i][:1] in ".!?"), len(tokens))
     commas = [i for i in range(start, end) if tokens[i] == ","]
-    if commas:  # a short last clause with no question in it: "..., much appreciated"
+    if commas:  # a short last clause naming no topic: "..., much appreciated", "..., when you can"
         tail = tokens[commas[-1] + 1 : end]
-        if len(tail) <= TAIL_WORDS and not any(t in QUESTION_WORDS or t in TOPIC_PREPOSITIONS for t in tail):
+        if len(tail) <= TAIL_WORDS and not any(t in TOPIC_PREPOSITIONS for t in tail):
             end = commas[-1]
     words = {t.removesuffix("'s") for t in tokens[start:end]}
     for part in (tokens[:start], tokens[end:]):
