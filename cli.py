@@ -666,7 +666,7 @@ def retrieve(
     if as_json:
         print(json.dumps({
             "turn_ids": found.turn_ids, "scores": found.scores, "route": found.route,
-            "rewritten_query": found.rewritten_query,
+            "rewritten_query": found.rewritten_query, "note": found.note,
             "plan": found.plan.to_dict() if found.plan is not None else None,
             "sql": found.sql, "params": [str(p) for p in found.params],
         }))
@@ -682,6 +682,8 @@ def retrieve(
             console.print(f"[bold]params[/bold]: {[str(p) for p in found.params]}", highlight=False)
         for note in found.notes:
             console.print(f"[dim]{note}[/dim]", highlight=False)
+    if found.note:
+        console.print(f"[yellow]{found.note}[/yellow]", highlight=False)
     table = Table("turn", "session", "when", "speaker", "text", "score", title=f"{len(found.turn_ids)} turn(s)")
     scores: list[float | None] = list(found.scores) or [None] * len(found.turn_ids)
     for turn_id, score in zip(found.turn_ids, scores, strict=False):

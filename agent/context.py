@@ -24,7 +24,9 @@ def carry_time_anchors(
     request: str, context: tuple[DialogueTurn, ...], facts: ConversationFacts
 ) -> Disambiguated:
     own = ground(request, facts)
-    if own.has_anchor or not context:
+    # A weekday is a time of the request's own ("on a Tuesday morning"): an earlier turn's
+    # date is not laid on top of it.
+    if own.has_anchor or own.weekdays or not context:
         return Disambiguated(request, own)
     for turn in reversed(context):
         earlier = ground(turn.text, facts)

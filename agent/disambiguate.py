@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from agent.context import Disambiguated, carry_time_anchors
 from agent.grounding import ConversationFacts, Grounding, content_words, ground
+from agent.grounding.topic import framed_out, topic_words
 from agent.prompts import REWRITE_MAX_CHARS, REWRITE_SCHEMA, rewrite_messages
 from convmem.errors import LLMError
 from convmem.llm.types import ChatRequest, Message
@@ -42,10 +43,13 @@ _TIME_NOUNS = (
 # noun follows ("that conversation", "that day" refer to a time, which anchors carry).
 _TOPIC_REF = re.compile(
     r"\b(?:about|regarding|mention(?:ed|s|ing)?|discuss(?:ed|es|ing)?|say|said|"
-    r"bring up|brought up|more on)\s+(?P<ref>it|that|this|them|those)\b"
+    r"bring up|brought up|more on|summari[sz]e|recap|expand on|elaborate on|go over|"
+    r"go through|sum up|break down)\s+(?P<ref>it|that|this|them|those)\b"
     rf"(?!\s+(?:{_TIME_NOUNS})s?\b)",
     re.IGNORECASE,
 )
+# Asking for more of what was just discussed, without naming it.
+_MORE = re.compile(r"\b(?:tell me more|what else|anything else|say more|more details?|go on)\b", re.IGNORECASE)
 _TIME_REF = re.compile(
     rf"\b(?:then|that time|those times|(?:that|this|the same|those)\s+(?:{_TIME_NOUNS})s?)\b",
     re.IGNORECASE,
@@ -103,11 +107,19 @@ class ContextDisambiguator:
         if name is not None:
             text = _replace_pronoun(text, name, facts)
             carried.append(f"speaker: {name}")
-        topic = _referred_topic(text, turns, facts)
+        topic, source = _referred_topic(text, turns, facts)
         if topic:
-            match = list(_TOPIC_REF.finditer(text))[-1]
-            text = text[: match.start("ref")] + topic + text[match.end("ref"):]
+            match = list(_TOPIC_REF.finditer(text))[-1] if _TOPIC_REF.search(text) else None
+            if match is not None:
+                text = text[: match.start("ref")] + topic + text[match.end("ref"):]
+            else:  # "tell me more", "what else did she say?"
+                text = f"{text.rstrip(' ?.!')} about {topic}"
             carried.append(f"topic: {topic}")
+            said = ground(source.text, facts).speakers if source is not None else []
+            if said and not ground(text, facts).speakers:
+                # the topic was someone's: "what did Melanie say about pottery?" -> "summarize it"
+                text = f"{text.rstrip(' ?.!')}, said by {' and '.join(said)}"
+                carried.append(f"speaker: {', '.join(said)}")
         earlier = tuple(context) if _refers_back(request, facts) else ()
         own_first = carry_time_anchors(text, tuple(reversed(turns[: _asker_count(earlier, facts.asker)])), facts)
         resolved = own_first if own_first.carried_from else carry_time_anchors(text, earlier, facts)
@@ -244,18 +256,22 @@ def _mentions(text: str, name: str) -> bool:
     return bool(re.search(rf"\b{re.escape(first)}\b", text, re.IGNORECASE))
 
 
-def _referred_topic(text: str, turns: list[DialogueTurn], facts: ConversationFacts) -> str:
-    """The topic "it"/"that" stands for, when the request has none of its own."""
-    if not _TOPIC_REF.search(text) or _topic_words(text, facts):
-        return ""
+def _referred_topic(
+    text: str, turns: list[DialogueTurn], facts: ConversationFacts
+) -> tuple[str, DialogueTurn | None]:
+    """The topic "it"/"that" (or "more", "else") stands for, when the request has none of
+    its own; and the turn it comes from."""
+    if not (_TOPIC_REF.search(text) or _MORE.search(text)) or _topic_words(text, facts):
+        return "", None
     for turn in turns:
         words = _topic_words(turn.text, facts)
         if words:
-            return " ".join(words[:TOPIC_WORDS])
-    return ""
+            return " ".join(words[:TOPIC_WORDS]), turn
+    return "", None
 
 
 def _topic_words(text: str, facts: ConversationFacts) -> list[str]:
-    words = content_words(ground(text, facts).residual, facts.speakers)
+    words = framed_out(content_words(ground(text, facts).residual, facts.speakers), text)
     # "first" is normalised to "1th", whose suffix is no topic either.
-    return [w for w in dict.fromkeys(words) if w not in FILLER and w not in _ORDINAL_SUFFIXES]
+    words = [w for w in dict.fromkeys(words) if w not in FILLER and w not in _ORDINAL_SUFFIXES]
+    return topic_words(words, None, facts.vocabulary)

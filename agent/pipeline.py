@@ -104,15 +104,21 @@ class Agent:
             step.output = {
                 "sql": retrieval.sql, "params": [str(p) for p in retrieval.params],
                 "turn_ids": [t.turn_id for t in turns], "scores": retrieval.scores,
+                **({"note": retrieval.note} if retrieval.note else {}),
             }
             step.notes = list(retrieval.notes)
         evidence = Evidence(rewrite.question, query.asked_at, tuple(turns), query.text, route=retrieval.route or "",
                             background=self._background(query.conversation_id, retrieval.route))
+        note = f"{retrieval.note[:1].upper()}{retrieval.note[1:]}." if retrieval.note else ""
+        if note and on_text is not None:
+            on_text(note + "\n")
         with trace.step("answer", {"answerer": self.answerer.name, "turns": len(turns)}, self.llm) as step:
             answer, error = self._answer(evidence, on_text, rewrite.llm_error)
             step.output = {"method": answer.method, "cited": list(answer.cited), "text": answer.text}
             step.notes = list(answer.notes)
-        return AgentAnswer(answer.text, rewrite, planned, retrieval, evidence, answer, trace, error, closest)
+        # an empty time window answered from the nearest sessions says so first
+        text = f"{note}\n{answer.text}" if note else answer.text
+        return AgentAnswer(text, rewrite, planned, retrieval, evidence, answer, trace, error, closest)
 
     def _above_floor(
         self, planned: PlannedQuery, turns: list[Turn], retrieval: Retrieval

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from agent.context import Disambiguated, carry_time_anchors
 from agent.grounding import ConversationFacts
+from agent.grounding.nearest import nearest_sessions
+from agent.grounding.topic import Vocabulary, topic_words
 from agent.planners.llm import PLANNER_ERRORS, llm_plan, looks_time_related
 from agent.planners.rules import RankSettings, RulesPlan, plan_question
 from convmem.config import Settings
@@ -34,6 +36,7 @@ class PlannedQuery:
     rules: RulesPlan
     llm_plan: Plan | None = None
     notes: list[str] = field(default_factory=list)
+    window: Retrieval | None = None  # the rules' result, when the topic test already ran it
 
     @property
     def route(self) -> str:
@@ -85,7 +88,9 @@ class TimeAwareRetriever:
                     f"no conversation {query.conversation_id!r} in the store; ingest it first"
                 )
             sessions = tuple(self.store.sessions(query.conversation_id))
-            known = _Known(self.store.revision, ConversationFacts(query.asked_at, conversation.speakers, sessions))
+            vocabulary = Vocabulary.of((t.session_index, t.text) for t in self.store.turns(query.conversation_id))
+            known = _Known(self.store.revision, ConversationFacts(
+                query.asked_at, conversation.speakers, sessions, vocabulary=vocabulary))
             self._known[query.conversation_id] = known
         return ConversationFacts(
             asked_at=query.asked_at,
@@ -93,6 +98,8 @@ class TimeAwareRetriever:
             sessions=known.facts.sessions,
             asker=query.speaker,
             current_session=query.current_session,
+            vocabulary=known.facts.vocabulary,
+            date_order=self.settings.date_order,
         )
 
     def plan(self, query: Query, resolved: Disambiguated | None = None) -> PlannedQuery:
@@ -103,7 +110,10 @@ class TimeAwareRetriever:
         facts = self.facts(query)
         resolved = resolved or carry_time_anchors(query.text, query.context, facts)
         rules = plan_question(query.conversation_id, query.text, facts, self.rank, resolved.grounding)
-        planned = PlannedQuery(query, resolved, rules)
+        window: Retrieval | None = None
+        if rules.route == "time_content":
+            rules, window = self._test_topic(query, facts, rules)
+        planned = PlannedQuery(query, resolved, rules, window=window)
         if self._wants_llm(rules.grounding.has_time or bool(rules.grounding.speakers), query.text):
             try:
                 plan = llm_plan(self.llm, query.conversation_id, resolved.query, facts)  # type: ignore[arg-type]
@@ -113,6 +123,29 @@ class TimeAwareRetriever:
             except PLANNER_ERRORS as exc:
                 planned.notes.append(f"planner: llm failed ({exc.code}: {exc.message}); used the rules")
         return planned
+
+    def _test_topic(self, query: Query, facts: ConversationFacts, rules: RulesPlan) -> tuple[RulesPlan, Retrieval]:
+        """Keep the residual words that pick out turns of the time window (see
+        ``agent.grounding.topic``); with none left, the question is about the whole window.
+        Returns the plan and the window's rows (what the semantic rank then orders)."""
+        window = plan_question(query.conversation_id, query.text, facts, self.rank, rules.grounding, content=[])
+        plan = window.plan
+        roles, exclude = query.roles, query.exclude_turn_ids
+        turns, sql, params = self.executor.rows(plan, roles, exclude)
+        if not turns and plan.fallback is not None:
+            plan = plan.fallback
+            turns, sql, params = self.executor.rows(plan, roles, exclude)
+        rows = Retrieval([t.turn_id for t in turns], [1.0] * len(turns), plan=plan, sql=sql, params=params)
+        kept = topic_words(rules.content, [t.text for t in turns], facts.vocabulary)
+        if not kept:
+            return window, rows
+        if kept != rules.content:
+            rules = plan_question(query.conversation_id, query.text, facts, self.rank, rules.grounding, content=kept)
+        rank = rules.plan.semantic
+        if turns and rank is not None:
+            rows.turn_ids, rows.scores = self.executor.rank(turns, rank)
+        rows.plan = rules.plan
+        return rules, rows
 
     def run(self, planned: PlannedQuery) -> Retrieval:
         """Run what ``plan`` decided; an LLM chain that fails to run falls back to the rules."""
@@ -128,15 +161,36 @@ class TimeAwareRetriever:
         if retrieval is None:
             if route == "content":
                 retrieval = self._content_search(planned.query)
+            elif planned.window is not None:
+                retrieval = planned.window
             else:
                 retrieval = self.executor.run(
                     planned.rules.plan, roles=planned.query.roles, exclude=planned.query.exclude_turn_ids
                 )
+        if not retrieval.turn_ids and route != "content":
+            self._offer_nearest(planned, retrieval)
         retrieval.route = route
         retrieval.notes.extend(notes)
         retrieval.rewritten_query = planned.resolved.query
         retrieval.notes.append(f"matched: {', '.join(planned.rules.grounding.matched) or '-'}")
         return retrieval
+
+    def _offer_nearest(self, planned: PlannedQuery, retrieval: Retrieval) -> None:
+        """An empty time window: say so, and return the nearest sessions on either side."""
+        facts = self.facts(planned.query)
+        nearest = nearest_sessions(planned.rules.grounding, facts)
+        if nearest is None:
+            retrieval.note = "no turns match that time"
+            return
+        retrieval.note = nearest.note()
+        for session in nearest.sessions:
+            turns = [
+                t for t in self.store.turns(planned.query.conversation_id, session.index)
+                if t.role in planned.query.roles and t.turn_id not in planned.query.exclude_turn_ids
+            ]
+            retrieval.turn_ids.extend(t.turn_id for t in turns)
+            retrieval.scores.extend([0.0] * len(turns))
+        retrieval.notes.append(retrieval.note)
 
     def retrieve(self, query: Query, resolved: Disambiguated | None = None) -> Retrieval:
         started = time.perf_counter()

@@ -24,7 +24,22 @@ def default_store_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "convmem"
 
 
-CHOICES = {"planner": ("rules", "llm", "auto"), "disambiguator": ("context", "llm", "auto")}
+CHOICES = {
+    "planner": ("rules", "llm", "auto"), "disambiguator": ("context", "llm", "auto"),
+    "date_order": ("MDY", "DMY"),
+}
+# Territories that write the month first ("05/06/2023" is May 6th); elsewhere the day comes
+# first.  Without a locale (unset, C or POSIX) the month comes first, as in the datasets.
+MONTH_FIRST_TERRITORIES = frozenset({"US", "PH", "FM", "MH", "PW", "AS", "GU", "MP", "PR", "UM", "VI"})
+
+
+def date_order_of_locale(environ: Mapping[str, str]) -> str:
+    """``MDY`` or ``DMY`` from the locale variables (LC_ALL, LC_TIME, LANG, in that order)."""
+    name = next((environ[k] for k in ("LC_ALL", "LC_TIME", "LANG") if environ.get(k)), "")
+    language = name.split(".")[0].split("@")[0]
+    if "_" not in language:
+        return "MDY"
+    return "MDY" if language.split("_")[1].upper() in MONTH_FIRST_TERRITORIES else "DMY"
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,8 @@ class Settings:
     # content-only answers need a turn at least this similar (cosine) to the question;
     # -1: the floor measured for the embedder (agent/relevance.py); below -1: no floor
     content_floor: float = -1.0
+    # how a numeric date like 05/06/2023 is read: MDY or DMY (default: from the locale)
+    date_order: str = "MDY"
     # llm: backend "" means no LLM (extractive answers)
     llm_backend: str = ""
     llm_base_url: str = ""
@@ -74,6 +91,10 @@ class Settings:
             values[f.name] = _coerce(f.name, f.type, raw)
         if "store" not in values:
             values["store"] = default_store_dir(env)
+        if "date_order" in values:
+            values["date_order"] = str(values["date_order"]).upper()
+        else:
+            values["date_order"] = date_order_of_locale(env)
         # The LLM is configured by giving it a base URL (OpenAI-compatible) or a backend.
         if "llm_backend" not in values and values.get("llm_base_url"):
             values["llm_backend"] = "openai"

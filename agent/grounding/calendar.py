@@ -97,6 +97,8 @@ YESTERDAY = rx(r"\byesterday\b")
 THIS_LAST = rx(r"\b(?P<which>last|this|past|previous|prior)\s+(?P<unit>week|month|weekend)\b")
 NAMED_DAY = rx(
     r"\b(?:(?P<which>last|this\s+past|this|past|on|(?:the\s+)?(?:most\s+recent|previous|last|latest))\s+)?(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?P<plural>s)?\b"
+    # "on Tuesday mornings": every Tuesday, as "on Tuesdays"
+    r"(?P<every>(?=\s+(?:morning|afternoon|evening|night)s\b))?"
 )
 WEEKEND = rx(r"\b(?:over|on|during|at)\s+the\s+weekend\b")
 HOURS = rx(r"\b(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past)\s+(?:(?P<n>\d+)\s+)?hours?\b")
@@ -106,7 +108,7 @@ BARE_DAY = rx(
     r"(?!\s+(?:of\b|time|times|week|month|day|session|chat|conversation|discussion|talk|call|meeting))"
 )
 # A part of a day already named: "last Tuesday evening", "the morning of June 3rd".
-PART_NEXT = rx(r"(?<=·)\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night)\b")
+PART_NEXT = rx(r"(?<=·)\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night)s?\b")
 PART_OF = rx(r"\b(?:(?:on|in|during)\s+)?the\s+(?P<part>morning|afternoon|evening|night)\s+of\b(?=\s+·)")
 PART_ANY = rx(r"\b(?:in\s+the|at|during\s+the)\s+(?P<part>mornings?|afternoons?|evenings?|night)\b")
 
@@ -258,7 +260,7 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
 
     def named_day(m: re.Match[str]) -> DaySpan | str | None:
         target = WEEKDAYS.index(m.group("day"))
-        if m.group("plural") or m.group("which") is None:
+        if m.group("plural") or m.group("every") is not None or m.group("which") is None:
             weekdays.append(m.group("day").capitalize())
             return "weekday"
         back = (today.weekday() - target) % 7 or 7

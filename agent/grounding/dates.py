@@ -152,3 +152,42 @@ def shift_day(day: date, months: int) -> date:
     first = month_shift(day, months)
     last = month_shift(first, 1) - timedelta(days=1)
     return first.replace(day=min(day.day, last.day))
+
+
+# ---- numeric dates ------------------------------------------------------------------------
+# "17/08/2023", "8/17/23", "17.08.2023", "2023/08/17", "17-08-2023", "17/08": python-dateutil
+# reads them (it knows which numbers can be a month, and refuses 31/02); the day/month order
+# of an ambiguous one ("05/06/2023") is ``Settings.date_order``.  They are spelled out as the
+# grammar's own dates ("17th august 2023"), so every rule around a date applies to them.
+NUMERIC_DATE = re.compile(
+    r"(?<![\d/.\-])(?:(?P<y>(?:19|20)\d\d)[/.\-](?P<ym>\d{1,2})[/.\-](?P<yd>\d{1,2})"
+    r"|(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?:(?P=sep)(?P<c>(?:19|20)?\d\d))?)(?![\d/\-]|\.\d)"
+)
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+               "september", "october", "november", "december")
+
+
+def spell_numeric_dates(text: str, order: str = "MDY") -> str:
+    """Numeric dates in ``text`` written as "17th august 2023" (or "17th august" without a
+    year); anything that is not a valid date is left as it was."""
+    return NUMERIC_DATE.sub(lambda m: _spelled(m, order) or m.group(0), text)
+
+
+def _spelled(m: re.Match[str], order: str) -> str | None:
+    from dateutil import parser
+
+    if m.group("y"):
+        raw, dayfirst, yearfirst = f"{m.group('y')}-{m.group('ym')}-{m.group('yd')}", False, True
+    elif m.group("sep") in "-." and not m.group("c"):
+        return None  # "3-5" is a range of numbers, "10.30" a time of day: not dates
+    else:
+        year = m.group("c")
+        raw = f"{m.group('a')}/{m.group('b')}" + (f"/{year}" if year else "/2000")
+        dayfirst, yearfirst = order == "DMY", False
+    try:
+        parsed = parser.parse(raw, dayfirst=dayfirst, yearfirst=yearfirst)
+    except (ValueError, OverflowError):
+        return None
+    has_year = bool(m.group("y") or m.group("c"))
+    spelled = f"{parsed.day}th {MONTH_NAMES[parsed.month - 1]}"
+    return f"{spelled} {parsed.year}" if has_year else spelled

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from agent.grounding.calendar import scan_calendar
+from agent.grounding.dates import spell_numeric_dates
+from agent.grounding.fuzzy import scan_fuzzy
 from agent.grounding.normalize import normalize
 from agent.grounding.scanner import Scanner
 from agent.grounding.sessions import scan_sessions
@@ -57,18 +59,19 @@ _WORD = re.compile(r"\b[a-z][a-z']+|\d+")
 
 
 def ground(question: str, facts: ConversationFacts) -> Grounding:
-    scanner = Scanner(normalize(question))
+    scanner = Scanner(normalize(spell_numeric_dates(question, facts.date_order)))
     session_spans, pick, position = scan_sessions(scanner)
+    fuzzy_spans, fuzzy_windows, recent = scan_fuzzy(scanner, facts)
     calendar = scan_calendar(scanner, facts)
     speakers = scan_speakers(scanner, facts)
     return Grounding(
-        day_spans=calendar.spans,
+        day_spans=[*fuzzy_spans, *calendar.spans],
         days_ago=calendar.days_ago,
-        windows=calendar.windows,
+        windows=[*fuzzy_windows, *calendar.windows],
         weekdays=calendar.weekdays,
         parts_of_day=calendar.parts,
         session_spans=session_spans,
-        session_pick=pick,
+        session_pick=pick or (recent if not (fuzzy_spans or fuzzy_windows or calendar.spans or calendar.windows) else None),
         position=position,
         speakers=speakers,
         residual=scanner.residual(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from agent.grounding.topic import Vocabulary
 from convmem.types import Session
 
 
@@ -17,6 +18,8 @@ class ConversationFacts:
     sessions: tuple[Session, ...] = ()
     asker: str | None = None  # who "I" is
     current_session: int | None = None  # the session the question is asked in (excluded from "last time")
+    date_order: str = "MDY"  # how to read "05/06/2023": MDY or DMY (Settings.date_order)
+    vocabulary: Vocabulary | None = field(default=None, compare=False)  # which sessions use each word (the topic test)
 
     @property
     def today(self) -> date:

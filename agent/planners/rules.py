@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from agent.grounding import ConversationFacts, Grounding, content_words, ground
+from agent.grounding.topic import framed_out
 from convmem.retrieval.plan import KeepRows, Operation, Pick, Plan, Select, SemanticRank
 
 MAX_DAYS_IN_LIST = 64
@@ -40,9 +41,13 @@ def plan_question(
     facts: ConversationFacts,
     rank: RankSettings = RankSettings(),
     grounding: Grounding | None = None,
+    content: list[str] | None = None,
 ) -> RulesPlan:
+    """``content``: the residual's topic words when the caller has tested them
+    (``agent.grounding.topic``); by default every residual word the grammar keeps."""
     grounding = grounding or ground(question, facts)
-    content = content_words(grounding.residual, facts.speakers)
+    if content is None:
+        content = framed_out(content_words(grounding.residual, facts.speakers), question)
     tail: list[Operation] = [*_session_ops(grounding, facts)]
     if grounding.speakers:
         tail.append(Select("speaker", "in", tuple(grounding.speakers)))

@@ -40,6 +40,9 @@ class Retrieval:
     sql: str = ""
     params: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # for the user: what to know about the result (e.g. an empty time window, and the nearest
+    # sessions returned in its place)
+    note: str = ""
 
 
 class Retriever(Protocol):

@@ -69,7 +69,9 @@ def test_a_question_with_its_own_subject_keeps_its_own_time() -> None:
 
 def test_she_becomes_the_speaker_named_before() -> None:
     result = rewrite("What else did she say?", ("Ana Lopez", "What did Ben say about the kiln?"))
-    assert result.search_text == "What else did Ben say?" and "speaker: Ben" in result.carried
+    # "else" asks for more of the same: the topic carries with the speaker
+    assert result.search_text == "What else did Ben say about kiln" and "speaker: Ben" in result.carried
+    assert "topic: kiln" in result.carried
     assert result.resolved.grounding.speakers == ["Ben"]
 
 
@@ -143,3 +145,21 @@ def test_tmd_ambiguous_dev_questions_through_the_agent(tmp_path: Path) -> None:
     print(f"{len(recalls)} questions: recall {mean_recall:.4f}, precision {mean_precision:.4f}")
     assert len(recalls) > 1000
     assert mean_recall >= 0.98 and mean_precision >= 0.97
+
+
+def test_a_follow_up_on_the_last_answer_carries_its_topic_speaker_and_time() -> None:
+    asked = ("Ana Lopez", "what did Ben say about pottery in May?")
+    for request in ("can you summarize it?", "Tell me more.", "what else?", "Ok, can you recap that for me?"):
+        result = rewrite(request, asked, ("Ben", "He said the wheel was hard at first."))
+        g = result.resolved.grounding
+        assert "pottery" in result.search_text, request
+        assert g.speakers == ["Ben"] and g.day_spans, request
+    # a request that names its own subject keeps it
+    result = rewrite("what did Ana say about the garden?", asked)
+    assert "pottery" not in result.search_text and ground(result.search_text, FACTS).speakers == ["Ana Lopez"]
+
+
+def test_a_weekday_of_the_requests_own_is_not_laid_on_an_earlier_date() -> None:
+    result = rewrite("What did we talk about on a Tuesday morning?", ("Ana Lopez", "What did we talk about on May 9th?"))
+    g = result.resolved.grounding
+    assert g.weekdays == ["Tuesday"] and not g.day_spans and result.resolved.carried_from is None

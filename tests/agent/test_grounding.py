@@ -279,3 +279,55 @@ def test_earlier_in_the_morning_is_today_before_asking() -> None:
     assert ground("what came up earlier in the morning", FACTS).windows == [
         Window(datetime(2024, 3, 13, 5), datetime(2024, 3, 13, 12))
     ]
+
+
+def test_weekday_with_plural_part_of_day_is_every_such_part() -> None:
+    g = ground("what did we talk about on Tuesday mornings?", FACTS)
+    assert g.weekdays == ["Tuesday"] and g.parts_of_day == ["morning"] and not g.day_spans
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "day"),
+    [
+        ("17/08/2023", "MDY", date(2023, 8, 17)),  # only one reading is a date
+        ("08/17/2023", "DMY", date(2023, 8, 17)),
+        ("05/06/2023", "MDY", date(2023, 5, 6)),
+        ("05/06/2023", "DMY", date(2023, 6, 5)),
+        ("2023/08/17", "DMY", date(2023, 8, 17)),
+        ("17.08.2023", "DMY", date(2023, 8, 17)),
+        ("Aug 17", "MDY", None),
+        ("13 Oct 2023", "MDY", date(2023, 10, 13)),
+    ],
+)
+def test_numeric_and_abbreviated_dates(text: str, order: str, day: date | None) -> None:
+    from dataclasses import replace
+
+    g = ground(f"what did we discuss on {text}?", replace(FACTS, date_order=order))
+    assert len(g.day_spans) == 1 and g.day_spans[0].start == g.day_spans[0].end
+    if day is not None:
+        assert g.day_spans[0].start == day
+    assert content_words(g.residual) == []
+
+
+def test_not_dates_stay_text() -> None:
+    for text in ("31/02/2023", "3-5 times", "at 10.30"):
+        assert not ground(f"what did we say {text}", FACTS).day_spans, text
+
+
+def test_fuzzy_windows() -> None:
+    around = ground("what did we discuss around the 4th of July?", replace_asked(date(2023, 10, 1)))
+    assert around.day_spans == [DaySpan(date(2023, 7, 1), date(2023, 7, 7))]
+    thirds = [ground(f"what happened {p} July 2023", FACTS).day_spans for p in ("in early", "mid", "late", "at the end of")]
+    assert thirds == [[DaySpan(date(2023, 7, 1), date(2023, 7, 10))], [DaySpan(date(2023, 7, 11), date(2023, 7, 20))],
+                      [DaySpan(date(2023, 7, 21), date(2023, 7, 31))], [DaySpan(date(2023, 7, 21), date(2023, 7, 31))]]
+    recent = ground("what did we talk about recently?", FACTS)
+    assert recent.session_pick == SessionPick(-1, 1, from_now=True)
+    minutes = ground("what did I say a few minutes ago?", FACTS)
+    assert minutes.windows == [Window(ASKED - timedelta(minutes=6), ASKED)] and content_words(minutes.residual) == []
+    assert not ground("what did I say 99999999999999 hours ago?", FACTS).windows
+
+
+def replace_asked(day: date) -> ConversationFacts:
+    from dataclasses import replace
+
+    return replace(FACTS, asked_at=datetime.combine(day, datetime.min.time()))

@@ -181,8 +181,14 @@ def test_excluded_turns_are_not_evidence(memory: MemoryStore) -> None:
 
 
 def test_nothing_found_is_said_plainly(memory: MemoryStore) -> None:
+    result = agent(memory).ask(Query("c", "what did we talk about on Tuesdays", ASKED))
+    assert result.turn_ids == [] and result.text == "No turns match that time.\n" + NOTHING_FOUND
+
+
+def test_an_empty_day_is_answered_from_the_nearest_sessions(memory: MemoryStore) -> None:
     result = agent(memory).ask(Query("c", "what did we talk about yesterday", ASKED))
-    assert result.turn_ids == [] and result.text == NOTHING_FOUND
+    assert result.text.startswith("No turns in yesterday; nearest sessions: session 3 on")
+    assert result.turn_ids and result.trace.as_dict()["steps"][2]["output"]["note"] == result.retrieval.note
 
 
 def test_unknown_conversation_is_an_error(memory: MemoryStore) -> None:

@@ -105,7 +105,7 @@ def test_unreachable_llm_falls_back_to_the_rules(memory: MemoryStore) -> None:
     fake = FakeChatModel().fail_next(LLMUnavailableError("down"), times=5)
     r = retriever(memory, planner="auto", llm=LLMClient(fake, max_retries=1, backoff_s=0))
     # auto: the rules see no time expression but the question looks time-related
-    found = r.retrieve(Query("c", "what did we talk about recently?", ASKED))
+    found = r.retrieve(Query("c", "what did we talk about at the time?", ASKED))
     assert any("used the rules" in note for note in found.notes)
     assert found.route == "content"
 
@@ -113,8 +113,37 @@ def test_unreachable_llm_falls_back_to_the_rules(memory: MemoryStore) -> None:
 def test_auto_keeps_the_rules_when_they_understand(memory: MemoryStore) -> None:
     fake = FakeChatModel()
     r = retriever(memory, planner="auto", llm=LLMClient(fake))
-    assert ask(r, "what did we talk about yesterday") == []
+    found = r.retrieve(Query("c", "what did we talk about yesterday", ASKED))
     assert fake.calls == 0
+    assert found.route == "time"
+    assert "nearest sessions" in found.note  # Saturday had none: Thursday's and Sunday's
+
+
+def test_an_empty_time_window_offers_the_nearest_sessions(memory: MemoryStore) -> None:
+    r = retriever(memory)
+    found = r.retrieve(Query("c", "what did we discuss on May 9th?", ASKED))
+    assert found.turn_ids == [str(i) for i in range(4, 12)]  # Mon 8 and Thu 11 May
+    assert found.note.startswith("no turns in may 9th; nearest sessions: session 2 on Mon 08 May 2023 (before)")
+    assert "session 3 on Thu 11 May 2023 (after)" in found.note
+    # a window with turns says nothing of the kind
+    assert r.retrieve(Query("c", "what did we discuss on May 8th?", ASKED)).note == ""
+    # before the first session there is only an after
+    early = r.retrieve(Query("c", "what did we talk about on 1 May 2023?", ASKED))
+    assert early.turn_ids == ["0", "1", "2", "3"]
+    assert "(before)" not in early.note
+
+
+def test_fuzzy_times_and_numeric_dates(memory: MemoryStore) -> None:
+    r = retriever(memory)
+    assert ask(r, "what did we discuss around the 9th of May?") == [str(i) for i in range(4, 12)]
+    assert ask(r, "what did we talk about in early May 2023") == [str(i) for i in range(0, 8)]
+    assert ask(r, "what did we talk about mid-May") == [str(i) for i in range(8, 16)]
+    for spelling in ("05/11/2023", "5/11/23", "2023-05-11", "May 11", "11 May 2023", "the 11th of May", "2023/05/11"):
+        assert ask(r, f"what did we discuss on {spelling}?") == ["8", "9", "10", "11"], spelling
+    settings = Settings.from_env({"CONVMEM_DATE_ORDER": "DMY"}, store=memory.root, embedder="hash", planner="rules")
+    day_first = TimeAwareRetriever(memory, settings)
+    for spelling in ("11/05/2023", "11.05.2023", "11/5"):
+        assert ask(day_first, f"what did we discuss on {spelling}?") == ["8", "9", "10", "11"], spelling
 
 
 def test_unknown_conversation(memory: MemoryStore) -> None:
