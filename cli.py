@@ -72,6 +72,14 @@ def ingest(
     """Add conversations to memory (atomic and idempotent)."""
     cfg = settings(store)
     conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute)
+    with _server(cfg) as server:
+        if server is not None:
+            result = server.import_conversations(conversations)
+            console.print(
+                f"ingested {len(result['conversations'])} conversation(s) through {server.url}:"
+                f" {result['added']} new turn(s), {result['skipped']} already stored"
+            )
+            return
     with open_store(cfg, create=True) as memory, progress_bar("embedding") as progress:
         report = memory.ingest(conversations, progress=progress)
         stats = memory.stats()
@@ -85,8 +93,12 @@ def ingest(
 @app.command()
 def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """How much the store holds."""
-    with open_store(settings(store)) as memory:
-        numbers = memory.stats().as_dict()
+    cfg = settings(store)
+    with _server(cfg) as server:
+        numbers = server.stats() if server is not None else None
+    if numbers is None:
+        with open_store(cfg) as memory:
+            numbers = memory.stats().as_dict()
     if as_json:
         print(json.dumps(numbers))
         return
@@ -492,6 +504,11 @@ def retrieve(
         asked_at = parse_iso(now) if now else datetime.now()
     except ValueError as exc:
         raise ConfigError(f"--now: {exc}") from None
+    with _server(cfg) as server:
+        if server is not None:
+            body = server.retrieve(conversation, question, asked_at.isoformat(), retriever=retriever)
+            print(json.dumps({k: v for k, v in body.items() if k != "turns"}) if as_json else _turn_lines(body["turns"]))
+            return
     with open_store(cfg) as memory:
         if memory.conversation(conversation) is None:
             raise _unknown_conversation(conversation, memory.conversation_ids())
@@ -609,6 +626,15 @@ def ask(
     cfg = settings(store)
     asked_at = _parse_now(now) or datetime.now()
     dialogue = read_dialogue_file(context) if context is not None else ()
+    with _server(cfg) as server:
+        if server is not None:
+            body = server.ask(conversation, question, asked_at.isoformat(), dialogue)
+            print(json.dumps({k: v for k, v in body.items() if k != "llm_error"}) if as_json else body["answer"])
+            if body.get("llm_error"):
+                from convmem.errors import LLMError
+
+                raise LLMError(f"{body['llm_error']} (the answer comes from memory without the LLM)")
+            return
     with open_store(cfg) as memory:
         known = memory.conversation_ids()
         if not known:
@@ -632,6 +658,38 @@ def _unknown_conversation(conversation: str, known: list[str]) -> ConvmemError:
     from convmem.errors import NotFoundError
 
     return NotFoundError(f"no conversation {conversation!r} in the store ({hint})")
+
+
+@contextmanager
+def _server(cfg: Settings) -> Iterator[Any]:
+    """A client of the `convmem serve` that owns this store, or None (open it directly)."""
+    from service.client import running_server
+
+    client = running_server(cfg.store, cfg.api_key)
+    try:
+        yield client
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _turn_lines(turns: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{t['turn_id']:>6} s{t['session']} {t['timestamp'][:16]} {t['speaker']}: {t['text'][:120]}"
+                     for t in turns)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (non-loopback needs --keys).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")] = 8765,
+    keys: Annotated[Path | None, typer.Option("--keys", help='API keys file: {"KEY": ["conversation id" or "*"]}.')] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the store over HTTP (OpenAPI at /docs): the one process that writes it."""
+    from service.server import serve as run_server
+
+    cfg = settings(store, service_keys=str(keys) if keys is not None else None)
+    run_server(cfg, host, port, on_ready=lambda url: err_console.print(f"convmem serving {cfg.store} at {url}"))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,291 @@
+"""MemoryService: the one process that owns a store, shared by many callers at once.
+
+DuckDB allows one read-write process, and one DuckDB connection is not thread-safe, so
+every call that touches the store runs under one lock: writes are serialised (a single
+writer) and a read never sees a half-written ingest (an ingest commits its turns in one
+transaction while holding the same lock).  Work that does not touch the store
+(embedding a question, writing an answer with an LLM) happens outside it where the agent
+allows.  The HTTP app, the MCP tools and the benchmark all call this class.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agent.pipeline import Agent
+from agent.registry import build_retriever
+from convmem.config import Settings
+from convmem.errors import ConversationConflictError, InputFormatError, NotFoundError
+from convmem.retrieval.base import Query
+from convmem.storage.loaders.build import check_conversation_id
+from convmem.storage.loaders.jsonl import load_jsonl
+from convmem.storage.memory import MemoryStore
+from convmem.timeutil import parse_iso
+from convmem.types import Conversation, DialogueTurn, Session, Turn, epoch_seconds
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class NewTurn:
+    """One turn as a client sends it; ``turn_id`` makes a retried request harmless."""
+
+    speaker: str
+    text: str
+    timestamp: datetime | None = None
+    turn_id: str | None = None
+    session: int | None = None  # start or continue this session number (default: by time gap)
+
+
+def turn_json(turn: Turn) -> dict[str, Any]:
+    """A turn as the API returns it and as export writes it (one JSONL line)."""
+    return {
+        "conversation": turn.conversation_id,
+        "turn_id": turn.turn_id,
+        "session": turn.session_index,
+        "index_in_session": turn.index_in_session,
+        "order": turn.order,
+        "speaker": turn.speaker,
+        "text": turn.text,
+        "timestamp": turn.spoken_at.isoformat(),
+    }
+
+
+def session_json(session: Session) -> dict[str, Any]:
+    return {
+        "index": session.index, "start": session.start.isoformat(), "end": session.end.isoformat(),
+        "weekday": session.weekday, "turns": session.turn_count,
+    }
+
+
+class MemoryService:
+    def __init__(self, store: MemoryStore, settings: Settings, llm: Any = None, clock: Clock = datetime.now) -> None:
+        self.store = store
+        self.settings = settings
+        self.llm = llm
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.agent = Agent(store, settings, llm)
+
+    def close(self) -> None:
+        with self.lock:
+            self.store.close()
+
+    # ---- reads ------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        with self.lock:
+            return {"status": "ok", "store": str(self.store.root), **self.store.stats().as_dict()}
+
+    def stats(self) -> dict[str, int]:
+        with self.lock:
+            return self.store.stats().as_dict()
+
+    def conversation_ids(self) -> list[str]:
+        with self.lock:
+            return self.store.conversation_ids()
+
+    def require(self, conversation_id: str) -> None:
+        with self.lock:
+            if self.store.conversation(conversation_id) is None:
+                raise NotFoundError(f"no conversation {conversation_id!r} in the store")
+
+    def sessions(self, conversation_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            self.require(conversation_id)
+            return [session_json(s) for s in self.store.sessions(conversation_id)]
+
+    def turns(
+        self, conversation_id: str, session: int | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        with self.lock:
+            self.require(conversation_id)
+            found = self.store.turns(conversation_id, session)
+        return [
+            turn_json(t) for t in found
+            if (since is None or t.spoken_at >= since) and (until is None or t.spoken_at <= until)
+        ]
+
+    def retrieve(
+        self, conversation_id: str, question: str, asked_at: datetime | None = None,
+        retriever: str = "agent", context: Sequence[DialogueTurn] = (),
+    ) -> dict[str, Any]:
+        with self.lock:
+            self.require(conversation_id)
+            found = build_retriever(retriever, self.store, self.settings, llm=self.llm).retrieve(
+                Query(conversation_id, question, asked_at or self.clock(), tuple(context))
+            )
+            turns = {t.turn_id: t for t in self.store.tables.turns_by_ids(conversation_id, found.turn_ids)}
+        return {
+            "turn_ids": found.turn_ids, "scores": found.scores, "route": found.route,
+            "rewritten_query": found.rewritten_query,
+            "plan": found.plan.to_dict() if found.plan is not None else None,
+            "sql": found.sql, "params": [str(p) for p in found.params],
+            "turns": [turn_json(turns[i]) for i in found.turn_ids if i in turns],
+        }
+
+    def search(
+        self, conversation_id: str, question: str, k: int = 10, after: datetime | None = None,
+        before: datetime | None = None, session: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Vector search inside explicit bounds (after <= time < before, one session)."""
+        clauses: list[dict[str, Any]] = [{"conversation_id": conversation_id}]
+        if after is not None:
+            clauses.append({"ts": {"$gte": epoch_seconds(after)}})
+        if before is not None:
+            clauses.append({"ts": {"$lt": epoch_seconds(before)}})
+        if session is not None:
+            clauses.append({"session_index": session})
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        vector = self.store.embedder.embed([question])[0]
+        with self.lock:
+            self.require(conversation_id)
+            hits = self.store.vectors.search(vector, k, where)
+            ids = [h.vector_id.partition("#")[2] for h in hits]
+            turns = {t.turn_id: t for t in self.store.tables.turns_by_ids(conversation_id, ids)}
+        return [{**turn_json(turns[i]), "score": round(h.score, 4)} for i, h in zip(ids, hits, strict=True) if i in turns]
+
+    def ask(
+        self, conversation_id: str, question: str, asked_at: datetime | None = None,
+        context: Sequence[DialogueTurn] = (), on_text: Callable[[str], None] | None = None,
+    ) -> dict[str, Any]:
+        with self.lock:
+            self.require(conversation_id)
+            result = self.agent.ask(
+                Query(conversation_id, question, asked_at or self.clock(), tuple(context)), on_text=on_text
+            )
+        body = result.as_dict()
+        if result.llm_error is not None:
+            body["llm_error"] = result.llm_error.message
+        return body
+
+    def export(self, conversation_id: str) -> Iterator[str]:
+        """Every turn as one JSONL line (ids, session, timestamps), in conversation order."""
+        with self.lock:
+            self.require(conversation_id)
+            turns = self.store.turns(conversation_id)
+        for turn in turns:
+            yield json.dumps(turn_json(turn), ensure_ascii=False) + "\n"
+
+    # ---- writes -----------------------------------------------------------------------
+    def add_turns(self, conversation_id: str, items: Sequence[NewTurn]) -> dict[str, Any]:
+        """Append turns; a turn id already stored with the same content is skipped."""
+        check_conversation_id("request", "conversation", conversation_id)
+        with self.lock:
+            existing = self.store.tables.existing_turns(conversation_id)
+            sessions = self.store.sessions(conversation_id)
+            known = self.store.conversation(conversation_id)
+            last = self.store.turns(conversation_id, sessions[-1].index)[-1] if sessions else None
+            used_orders = {order for order, *_ in existing.values()}
+            next_order = max(used_orders, default=-1) + 1
+            numeric = [int(i) for i in existing if i.isdigit()]
+            next_id = max(numeric, default=-1) + 1
+            fresh: list[Turn] = []
+            stored_ids: list[str] = []
+            skipped = 0
+            seen: set[str] = set()
+            for number, item in enumerate(items):
+                where = f"turns[{number}]"
+                if not item.text.strip():
+                    raise InputFormatError("request", where, "empty text; give the turn some text")
+                if not item.speaker.strip():
+                    raise InputFormatError("request", where, "missing speaker")
+                turn_id = item.turn_id
+                if turn_id is None:
+                    while str(next_id) in existing or str(next_id) in seen:
+                        next_id += 1
+                    turn_id = str(next_id)
+                if turn_id in seen:
+                    raise InputFormatError("request", where, f"duplicate turn id {turn_id!r}")
+                seen.add(turn_id)
+                if turn_id in existing:
+                    _, speaker, text, spoken_at = existing[turn_id]
+                    same_time = item.timestamp is None or item.timestamp == spoken_at
+                    if (speaker, text) != (item.speaker.strip(), item.text.strip()) or not same_time:
+                        raise ConversationConflictError(
+                            f"conversation {conversation_id!r}: turn {turn_id!r} differs from the"
+                            " stored one; send it under a new turn id"
+                        )
+                    skipped += 1
+                    stored_ids.append(turn_id)
+                    continue
+                moment = item.timestamp or self.clock()
+                if last is not None and moment < last.spoken_at:
+                    if item.timestamp is not None:
+                        raise InputFormatError(
+                            "request", where,
+                            f"time goes backwards ({moment.isoformat()} is before the last turn,"
+                            f" {last.spoken_at.isoformat()}); fix the timestamp",
+                        )
+                    moment = last.spoken_at
+                session_index, index_in_session = self._place(item, moment, last)
+                turn = Turn(conversation_id, turn_id, next_order, session_index, index_in_session,
+                            item.speaker.strip(), item.text.strip(), moment)
+                next_order += 1
+                fresh.append(turn)
+                stored_ids.append(turn_id)
+                last = turn
+            if fresh:
+                speakers = tuple(dict.fromkeys([*(known.speakers if known else ()), *(t.speaker for t in fresh)]))
+                source = known.source if known else "api"
+                self.store.ingest([Conversation(conversation_id, speakers, source, tuple(fresh))], now=self.clock())
+        return {"conversation": conversation_id, "added": len(fresh), "skipped": skipped, "turn_ids": stored_ids}
+
+    def _place(self, item: NewTurn, moment: datetime, last: Turn | None) -> tuple[int, int]:
+        """The new turn's session and position in it: an explicit session number, or a new
+        session after a gap longer than ``session_gap_minutes``."""
+        if last is None:
+            return (item.session or 1), 0
+        if item.session is not None:
+            if item.session == last.session_index:
+                return last.session_index, last.index_in_session + 1
+            if item.session < last.session_index:
+                raise InputFormatError(
+                    "request", "session",
+                    f"session {item.session} is before the last session ({last.session_index})",
+                )
+            return last.session_index + 1, 0
+        if moment - last.spoken_at > timedelta(minutes=self.settings.session_gap_minutes):
+            return last.session_index + 1, 0
+        return last.session_index, last.index_in_session + 1
+
+    def import_lines(self, lines: Iterable[str], allowed: Callable[[str], bool] = lambda _: True) -> dict[str, Any]:
+        """Import an export (or any JSONL transcript with explicit ids); ``allowed`` is
+        checked for every conversation in it before anything is written."""
+        conversations = load_jsonl(Path("import"), lines, self.settings.session_gap_minutes)
+        return self.import_conversations(conversations, allowed)
+
+    def import_conversations(
+        self, conversations: Sequence[Conversation], allowed: Callable[[str], bool] = lambda _: True
+    ) -> dict[str, Any]:
+        for conv in conversations:
+            if not allowed(conv.conversation_id):
+                raise PermissionError(conv.conversation_id)
+        with self.lock:
+            report = self.store.ingest(conversations, now=self.clock())
+            stats = self.store.stats().as_dict()
+        return {
+            "conversations": report.conversations, "added": report.added_turns,
+            "skipped": report.skipped_turns, "stats": stats,
+        }
+
+    def forget(self, conversation_id: str) -> dict[str, Any]:
+        with self.lock:
+            self.require(conversation_id)
+            removed = self.store.forget(conversation_id)
+        return {"conversation": conversation_id, "removed": removed}
+
+
+def parse_moment(value: str | None, name: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError as exc:
+        raise InputFormatError("request", name, str(exc)) from None
