@@ -692,6 +692,21 @@ def serve(
     run_server(cfg, host, port, on_ready=lambda url: err_console.print(f"convmem serving {cfg.store} at {url}"))
 
 
+@app.command()
+def mcp(
+    transport: Annotated[str, typer.Option("--transport", help="stdio (an MCP client starts this) or http (streamable HTTP).")] = "stdio",
+    host: Annotated[str, typer.Option("--host", help="Address for --transport http (non-loopback needs --keys).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port for --transport http.")] = 8766,
+    keys: Annotated[Path | None, typer.Option("--keys", help='API keys file: {"KEY": ["conversation id" or "*"]}.')] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Serve memory as MCP tools: remember, recall, ask, list_sessions, list_conversations, forget."""
+    from service.mcp_main import run_mcp
+
+    cfg = settings(store, service_keys=str(keys) if keys is not None else None)
+    run_mcp(cfg, transport, host, port)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: ConvmemErrors become one red line and their exit code."""
     try:

@@ -41,6 +41,15 @@ class DialogueIn(BaseModel):
     text: str
 
 
+class RecallIn(BaseModel):
+    query: str = Field(min_length=1)
+    asked_at: str | None = None
+    after: str | None = None
+    before: str | None = None
+    session: int | None = Field(default=None, ge=1)
+    k: int = Field(default=10, ge=1, le=200)
+
+
 class QuestionIn(BaseModel):
     question: str = Field(min_length=1)
     asked_at: str | None = None
@@ -126,6 +135,13 @@ def create_app(service: MemoryService, keys: KeyRing) -> FastAPI:
     def retrieve(conversation_id: Conv, body: QuestionIn) -> dict[str, Any]:
         return service.retrieve(conversation_id, body.question, parse_moment(body.asked_at, "asked_at"),
                                 body.retriever, _dialogue(body))
+
+    @app.post("/conversations/{conversation_id}/recall")
+    def recall(conversation_id: Conv, body: RecallIn) -> dict[str, Any]:
+        return service.recall(
+            conversation_id, body.query, parse_moment(body.asked_at, "asked_at"), parse_moment(body.after, "after"),
+            parse_moment(body.before, "before"), body.session, body.k,
+        )
 
     @app.post("/conversations/{conversation_id}/ask", response_model=None)
     def ask(conversation_id: Conv, body: QuestionIn) -> dict[str, Any] | StreamingResponse:

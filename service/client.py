@@ -120,6 +120,12 @@ class ServiceClient:
         result: dict[str, Any] = self._call("POST", f"/conversations/{conversation_id}/retrieve", json=body)
         return result
 
+    def recall(self, conversation_id: str, query: str, asked_at: str | None = None, after: str | None = None,
+               before: str | None = None, session: int | None = None, k: int = 10) -> dict[str, Any]:
+        body = {"query": query, "asked_at": asked_at, "after": after, "before": before, "session": session, "k": k}
+        result: dict[str, Any] = self._call("POST", f"/conversations/{conversation_id}/recall", json=body)
+        return result
+
     def ask(self, conversation_id: str, question: str, asked_at: str | None = None,
             context: Iterable[DialogueTurn] = ()) -> dict[str, Any]:
         body = self._question(question, asked_at, context)

@@ -151,6 +151,28 @@ class MemoryService:
             turns = {t.turn_id: t for t in self.store.tables.turns_by_ids(conversation_id, ids)}
         return [{**turn_json(turns[i]), "score": round(h.score, 4)} for i, h in zip(ids, hits, strict=True) if i in turns]
 
+    def recall(
+        self, conversation_id: str, query: str, asked_at: datetime | None = None, after: datetime | None = None,
+        before: datetime | None = None, session: int | None = None, k: int = 10,
+    ) -> dict[str, Any]:
+        """The agent's retrieval (which grounds "last week", "two sessions ago"... against
+        ``asked_at``), kept inside the explicit bounds when any are given; if fewer than
+        ``k`` of its turns fall inside them, a vector search inside the bounds fills up."""
+        found = self.retrieve(conversation_id, query, asked_at)
+        bounded = after is not None or before is not None or session is not None
+
+        def inside(turn: dict[str, Any]) -> bool:
+            moment = parse_iso(turn["timestamp"])
+            return ((after is None or moment >= after) and (before is None or moment < before)
+                    and (session is None or turn["session"] == session))
+
+        turns = [t for t in found["turns"] if inside(t)] if bounded else found["turns"]
+        if bounded and len(turns) < k:
+            have = {t["turn_id"] for t in turns}
+            extra = self.search(conversation_id, query, k, after, before, session)
+            turns += [t for t in extra if t["turn_id"] not in have][: k - len(turns)]
+        return {"route": found["route"], "plan": found["plan"], "turns": turns}
+
     def ask(
         self, conversation_id: str, question: str, asked_at: datetime | None = None,
         context: Sequence[DialogueTurn] = (), on_text: Callable[[str], None] | None = None,

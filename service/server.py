@@ -72,7 +72,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765, keys: K
     # uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown; with these handlers the
     # re-raised signal ends the process through the ``finally`` below (closing the store).
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _exit_cleanly)
+        signal.signal(signum, exit_cleanly)
     try:
         server.run(sockets=[sock])
     finally:
@@ -82,5 +82,5 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765, keys: K
         service.close()
 
 
-def _exit_cleanly(signum: int, frame: Any) -> None:
+def exit_cleanly(signum: int, frame: Any) -> None:
     sys.exit(0)
