@@ -19,7 +19,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from service.launch import ROOT, start_server
-from tests.service.conftest import server_env, transcript
+from tests.service.conftest import server_env
 
 ASKED = "2024-03-05T09:00"
 
