@@ -591,20 +591,26 @@ def chat(
     except ConvmemError as exc:
         _write(f"LLM not usable ({exc.message}); answering from memory without it.\n")
         llm = None
+    from service.background import serving
+    from service.memory import MemoryService
+
     with open_store(cfg, create=True) as memory:
+        service = MemoryService(memory, cfg, llm)  # other commands go through it while the chat runs
         session = ChatSession(memory, cfg, llm, conversation_id=conversation, speaker=speaker,
                               clock=session_clock(start), output=_write)
         if missing:
             _write(f"No memory at {cfg.store} yet: created one.\n")
         session.opening()
-        while True:
-            try:
-                line = input("you> ")
-            except (EOFError, KeyboardInterrupt):
-                _write("\n")
-                break
-            if not session.handle(line):
-                break
+        with serving(service):
+            while True:
+                try:
+                    line = input("you> ")
+                except (EOFError, KeyboardInterrupt):
+                    _write("\n")
+                    break
+                with service.lock:
+                    if not session.handle(line):
+                        break
 
 
 @app.command()
