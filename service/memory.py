@@ -11,9 +11,10 @@ allows.  The HTTP app, the MCP tools and the benchmark all call this class.
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,13 @@ from typing import Any
 from agent.pipeline import Agent
 from agent.registry import build_retriever
 from convmem.config import Settings
-from convmem.errors import ConversationConflictError, InputFormatError, NotFoundError
+from convmem.errors import (
+    ConversationConflictError,
+    ConvmemError,
+    InputFormatError,
+    NotFoundError,
+    StoreError,
+)
 from convmem.retrieval.base import Query
 from convmem.storage.loaders.build import check_conversation_id
 from convmem.storage.loaders.jsonl import load_jsonl
@@ -72,6 +79,10 @@ class MemoryService:
         self.clock = clock
         self.lock = threading.RLock()
         self.agent = Agent(store, settings, llm)
+        self._writes: queue.Queue[_WriteRequest] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._writer_guard = threading.Lock()
+        self._retrievers: dict[str, Any] = {}
 
     def close(self) -> None:
         with self.lock:
@@ -118,7 +129,7 @@ class MemoryService:
     ) -> dict[str, Any]:
         with self.lock:
             self.require(conversation_id)
-            found = build_retriever(retriever, self.store, self.settings, llm=self.llm).retrieve(
+            found = self._retriever(retriever).retrieve(
                 Query(conversation_id, question, asked_at or self.clock(), tuple(context))
             )
             turns = {t.turn_id: t for t in self.store.tables.turns_by_ids(conversation_id, found.turn_ids)}
@@ -129,6 +140,16 @@ class MemoryService:
             "sql": found.sql, "params": [str(p) for p in found.params],
             "turns": [turn_json(turns[i]) for i in found.turn_ids if i in turns],
         }
+
+    def _retriever(self, name: str) -> Any:
+        """One retriever per name for the service's life: their per-conversation indexes
+        (BM25, vectors read from Chroma) are reused until a write changes the store."""
+        if name not in self._retrievers:
+            if name == "agent":
+                self._retrievers[name] = self.agent.retriever
+            else:
+                self._retrievers[name] = build_retriever(name, self.store, self.settings, llm=self.llm)
+        return self._retrievers[name]
 
     def search(
         self, conversation_id: str, question: str, k: int = 10, after: datetime | None = None,
@@ -196,86 +217,76 @@ class MemoryService:
             yield json.dumps(turn_json(turn), ensure_ascii=False) + "\n"
 
     # ---- writes -----------------------------------------------------------------------
-    def add_turns(self, conversation_id: str, items: Sequence[NewTurn]) -> dict[str, Any]:
-        """Append turns; a turn id already stored with the same content is skipped."""
-        check_conversation_id("request", "conversation", conversation_id)
-        with self.lock:
-            existing = self.store.tables.existing_turns(conversation_id)
-            sessions = self.store.sessions(conversation_id)
-            known = self.store.conversation(conversation_id)
-            last = self.store.turns(conversation_id, sessions[-1].index)[-1] if sessions else None
-            used_orders = {order for order, *_ in existing.values()}
-            next_order = max(used_orders, default=-1) + 1
-            numeric = [int(i) for i in existing if i.isdigit()]
-            next_id = max(numeric, default=-1) + 1
-            fresh: list[Turn] = []
-            stored_ids: list[str] = []
-            skipped = 0
-            seen: set[str] = set()
-            for number, item in enumerate(items):
-                where = f"turns[{number}]"
-                if not item.text.strip():
-                    raise InputFormatError("request", where, "empty text; give the turn some text")
-                if not item.speaker.strip():
-                    raise InputFormatError("request", where, "missing speaker")
-                turn_id = item.turn_id
-                if turn_id is None:
-                    while str(next_id) in existing or str(next_id) in seen:
-                        next_id += 1
-                    turn_id = str(next_id)
-                if turn_id in seen:
-                    raise InputFormatError("request", where, f"duplicate turn id {turn_id!r}")
-                seen.add(turn_id)
-                if turn_id in existing:
-                    _, speaker, text, spoken_at = existing[turn_id]
-                    same_time = item.timestamp is None or item.timestamp == spoken_at
-                    if (speaker, text) != (item.speaker.strip(), item.text.strip()) or not same_time:
-                        raise ConversationConflictError(
-                            f"conversation {conversation_id!r}: turn {turn_id!r} differs from the"
-                            " stored one; send it under a new turn id"
-                        )
-                    skipped += 1
-                    stored_ids.append(turn_id)
-                    continue
-                moment = item.timestamp or self.clock()
-                if last is not None and moment < last.spoken_at:
-                    if item.timestamp is not None:
-                        raise InputFormatError(
-                            "request", where,
-                            f"time goes backwards ({moment.isoformat()} is before the last turn,"
-                            f" {last.spoken_at.isoformat()}); fix the timestamp",
-                        )
-                    moment = last.spoken_at
-                session_index, index_in_session = self._place(item, moment, last)
-                turn = Turn(conversation_id, turn_id, next_order, session_index, index_in_session,
-                            item.speaker.strip(), item.text.strip(), moment)
-                next_order += 1
-                fresh.append(turn)
-                stored_ids.append(turn_id)
-                last = turn
-            if fresh:
-                speakers = tuple(dict.fromkeys([*(known.speakers if known else ()), *(t.speaker for t in fresh)]))
-                source = known.source if known else "api"
-                self.store.ingest([Conversation(conversation_id, speakers, source, tuple(fresh))], now=self.clock())
-        return {"conversation": conversation_id, "added": len(fresh), "skipped": skipped, "turn_ids": stored_ids}
+    def add_turns(self, conversation_id: str, items: Sequence[NewTurn], timeout_s: float = 300.0) -> dict[str, Any]:
+        """Append turns; a turn id already stored with the same content is skipped.
 
-    def _place(self, item: NewTurn, moment: datetime, last: Turn | None) -> tuple[int, int]:
-        """The new turn's session and position in it: an explicit session number, or a new
-        session after a gap longer than ``session_gap_minutes``."""
-        if last is None:
-            return (item.session or 1), 0
-        if item.session is not None:
-            if item.session == last.session_index:
-                return last.session_index, last.index_in_session + 1
-            if item.session < last.session_index:
-                raise InputFormatError(
-                    "request", "session",
-                    f"session {item.session} is before the last session ({last.session_index})",
-                )
-            return last.session_index + 1, 0
-        if moment - last.spoken_at > timedelta(minutes=self.settings.session_gap_minutes):
-            return last.session_index + 1, 0
-        return last.session_index, last.index_in_session + 1
+        The request joins the writer's queue and returns once its turns are committed to
+        both stores: the writer takes every request waiting at that moment and writes
+        them in one ingest (one vector upsert, one DuckDB transaction), so many clients
+        writing at once cost little more than one."""
+        check_conversation_id("request", "conversation", conversation_id)
+        request = _WriteRequest(conversation_id, tuple(items))
+        self._writes.put(request)
+        self._ensure_writer()
+        if not request.done.wait(timeout_s):
+            raise StoreError("the writer did not answer in time; retry with the same turn ids")
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _ensure_writer(self) -> None:
+        with self._writer_guard:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_loop, name="convmem-writer", daemon=True)
+                self._writer.start()
+
+    def _write_loop(self) -> None:
+        while True:
+            try:
+                first = self._writes.get(timeout=5.0)
+            except queue.Empty:
+                with self._writer_guard:
+                    if self._writes.empty():
+                        self._writer = None
+                        return
+                continue
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self._writes.get_nowait())
+                except queue.Empty:
+                    break
+            self._write_batch(batch)
+
+    def _write_batch(self, batch: list[_WriteRequest]) -> None:
+        with self.lock:
+            states: dict[str, _Appender] = {}
+            accepted: list[_WriteRequest] = []
+            for request in batch:
+                state = states.get(request.conversation_id)
+                if state is None:
+                    state = states[request.conversation_id] = _Appender.load(self, request.conversation_id)
+                try:
+                    request.result = state.append(request.items)
+                    accepted.append(request)
+                except ConvmemError as exc:
+                    request.error = exc
+                    request.done.set()
+            conversations = [s.conversation() for s in states.values() if s.fresh]
+            try:
+                if conversations:
+                    self.store.ingest(conversations, now=self.clock())
+            except BaseException as exc:
+                failure = exc if isinstance(exc, ConvmemError) else StoreError(f"write failed ({exc}); retry")
+                for request in accepted:
+                    request.result, request.error = None, failure
+                    request.done.set()
+                if not isinstance(exc, Exception):
+                    raise
+                return
+        for request in accepted:
+            request.done.set()
 
     def import_lines(self, lines: Iterable[str], allowed: Callable[[str], bool] = lambda _: True) -> dict[str, Any]:
         """Import an export (or any JSONL transcript with explicit ids); ``allowed`` is
@@ -311,3 +322,127 @@ def parse_moment(value: str | None, name: str) -> datetime | None:
         return parse_iso(value)
     except ValueError as exc:
         raise InputFormatError("request", name, str(exc)) from None
+
+
+MAX_BATCH = 256  # write requests committed together at most
+
+
+@dataclass
+class _WriteRequest:
+    conversation_id: str
+    items: tuple[NewTurn, ...]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: dict[str, Any] | None = None
+    error: BaseException | None = None
+
+
+class _Appender:
+    """The new turns of one conversation within one batch of writes, checked against what
+    is stored and against the batch's earlier requests."""
+
+    def __init__(self, service: MemoryService, conversation_id: str) -> None:
+        self.service = service
+        self.conversation_id = conversation_id
+        self.fresh: list[Turn] = []
+        self.known: Conversation | None = None
+        self.existing: dict[str, tuple[int, str, str, datetime]] = {}
+        self.last: Turn | None = None
+        self.next_order = 0
+        self.next_id = 0
+
+    @classmethod
+    def load(cls, service: MemoryService, conversation_id: str) -> _Appender:
+        state = cls(service, conversation_id)
+        store = service.store
+        state.known = store.conversation(conversation_id)
+        state.existing = store.tables.existing_turns(conversation_id)
+        sessions = store.sessions(conversation_id)
+        state.last = store.turns(conversation_id, sessions[-1].index)[-1] if sessions else None
+        state.next_order = max((order for order, *_ in state.existing.values()), default=-1) + 1
+        state.next_id = max((int(i) for i in state.existing if i.isdigit()), default=-1) + 1
+        return state
+
+    def conversation(self) -> Conversation:
+        known = self.known
+        speakers = tuple(dict.fromkeys([*(known.speakers if known else ()), *(t.speaker for t in self.fresh)]))
+        return Conversation(self.conversation_id, speakers, known.source if known else "api", tuple(self.fresh))
+
+    def append(self, items: Sequence[NewTurn]) -> dict[str, Any]:
+        """Check a request whole, then take its turns (nothing is taken if any is bad)."""
+        saved = (len(self.fresh), dict(self.existing), self.last, self.next_order, self.next_id)
+        try:
+            return self._append(items)
+        except ConvmemError:
+            count, self.existing, self.last, self.next_order, self.next_id = saved
+            del self.fresh[count:]
+            raise
+
+    def _append(self, items: Sequence[NewTurn]) -> dict[str, Any]:
+        conversation_id, clock = self.conversation_id, self.service.clock
+        added, skipped, stored_ids = 0, 0, []
+        seen: set[str] = set()
+        for number, item in enumerate(items):
+            where = f"turns[{number}]"
+            if not item.text.strip():
+                raise InputFormatError("request", where, "empty text; give the turn some text")
+            if not item.speaker.strip():
+                raise InputFormatError("request", where, "missing speaker")
+            turn_id = item.turn_id
+            if turn_id is None:
+                while str(self.next_id) in self.existing:
+                    self.next_id += 1
+                turn_id = str(self.next_id)
+            if turn_id in seen:
+                raise InputFormatError("request", where, f"duplicate turn id {turn_id!r}")
+            seen.add(turn_id)
+            if turn_id in self.existing:
+                _, speaker, text, spoken_at = self.existing[turn_id]
+                same_time = item.timestamp is None or item.timestamp == spoken_at
+                if (speaker, text) != (item.speaker.strip(), item.text.strip()) or not same_time:
+                    raise ConversationConflictError(
+                        f"conversation {conversation_id!r}: turn {turn_id!r} differs from the"
+                        " stored one; send it under a new turn id"
+                    )
+                skipped += 1
+                stored_ids.append(turn_id)
+                continue
+            last = self.last
+            moment = item.timestamp or clock()
+            if last is not None and moment < last.spoken_at:
+                if item.timestamp is not None:
+                    raise InputFormatError(
+                        "request", where,
+                        f"time goes backwards ({moment.isoformat()} is before the last turn,"
+                        f" {last.spoken_at.isoformat()}); fix the timestamp",
+                    )
+                moment = last.spoken_at
+            session_index, index_in_session = _place(item, moment, last, self.service.settings.session_gap_minutes)
+            turn = Turn(conversation_id, turn_id, self.next_order, session_index, index_in_session,
+                        item.speaker.strip(), item.text.strip(), moment)
+            self.next_order += 1
+            self.fresh.append(turn)
+            self.existing[turn_id] = (turn.order, turn.speaker, turn.text, turn.spoken_at)
+            self.last = turn
+            added += 1
+            stored_ids.append(turn_id)
+        return {"conversation": conversation_id, "added": added, "skipped": skipped, "turn_ids": stored_ids}
+
+
+def _place(item: NewTurn, moment: datetime, last: Turn | None, gap_minutes: float) -> tuple[int, int]:
+    """The new turn's session and position in it: an explicit session number, or a new
+    session after a gap longer than ``session_gap_minutes``."""
+    if last is None:
+        return (item.session or 1), 0
+    if item.session is not None:
+        if item.session == last.session_index:
+            return last.session_index, last.index_in_session + 1
+        if item.session < last.session_index:
+            raise InputFormatError(
+                "request", "session",
+                f"session {item.session} is before the last session ({last.session_index})",
+            )
+        return last.session_index + 1, 0
+    if moment - last.spoken_at > timedelta(minutes=gap_minutes):
+        return last.session_index + 1, 0
+    return last.session_index, last.index_in_session + 1
+
