@@ -1,11 +1,12 @@
 """MemoryService: the one process that owns a store, shared by many callers at once.
 
-DuckDB allows one read-write process, and one DuckDB connection is not thread-safe, so
-every call that touches the store runs under one lock: writes are serialised (a single
-writer) and a read never sees a half-written ingest (an ingest commits its turns in one
-transaction while holding the same lock).  Work that does not touch the store
-(embedding a question, writing an answer with an LLM) happens outside it where the agent
-allows.  The HTTP app, the MCP tools and the benchmark all call this class.
+DuckDB allows one read-write process, so this process is the single writer: every write
+request joins one queue, and one writer thread commits whatever is waiting in one ingest
+(``lock`` keeps the other writes, import and forget, out of its way).  Reads take no lock:
+each thread queries DuckDB through its own cursor and sees committed turns only, so a read
+never sees half of an ingest (vectors written before their turns commit are never
+returned: every result is looked up in DuckDB, the source of truth).  The HTTP app, the
+MCP tools and the benchmark all call this class.
 """
 
 from __future__ import annotations
@@ -90,34 +91,28 @@ class MemoryService:
 
     # ---- reads ------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
-        with self.lock:
-            return {"status": "ok", "store": str(self.store.root), **self.store.stats().as_dict()}
+        return {"status": "ok", "store": str(self.store.root), **self.store.stats().as_dict()}
 
     def stats(self) -> dict[str, int]:
-        with self.lock:
-            return self.store.stats().as_dict()
+        return self.store.stats().as_dict()
 
     def conversation_ids(self) -> list[str]:
-        with self.lock:
-            return self.store.conversation_ids()
+        return self.store.conversation_ids()
 
     def require(self, conversation_id: str) -> None:
-        with self.lock:
-            if self.store.conversation(conversation_id) is None:
-                raise NotFoundError(f"no conversation {conversation_id!r} in the store")
+        if self.store.conversation(conversation_id) is None:
+            raise NotFoundError(f"no conversation {conversation_id!r} in the store")
 
     def sessions(self, conversation_id: str) -> list[dict[str, Any]]:
-        with self.lock:
-            self.require(conversation_id)
-            return [session_json(s) for s in self.store.sessions(conversation_id)]
+        self.require(conversation_id)
+        return [session_json(s) for s in self.store.sessions(conversation_id)]
 
     def turns(
         self, conversation_id: str, session: int | None = None,
         since: datetime | None = None, until: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        with self.lock:
-            self.require(conversation_id)
-            found = self.store.turns(conversation_id, session)
+        self.require(conversation_id)
+        found = self.store.turns(conversation_id, session)
         return [
             turn_json(t) for t in found
             if (since is None or t.spoken_at >= since) and (until is None or t.spoken_at <= until)
@@ -127,12 +122,11 @@ class MemoryService:
         self, conversation_id: str, question: str, asked_at: datetime | None = None,
         retriever: str = "agent", context: Sequence[DialogueTurn] = (),
     ) -> dict[str, Any]:
-        with self.lock:
-            self.require(conversation_id)
-            found = self._retriever(retriever).retrieve(
-                Query(conversation_id, question, asked_at or self.clock(), tuple(context))
-            )
-            turns = {t.turn_id: t for t in self.store.tables.turns_by_ids(conversation_id, found.turn_ids)}
+        self.require(conversation_id)
+        found = self._retriever(retriever).retrieve(
+            Query(conversation_id, question, asked_at or self.clock(), tuple(context))
+        )
+        turns = {t.turn_id: t for t in self.store.tables.turns_by_ids(conversation_id, found.turn_ids)}
         return {
             "turn_ids": found.turn_ids, "scores": found.scores, "route": found.route,
             "rewritten_query": found.rewritten_query,
@@ -165,11 +159,10 @@ class MemoryService:
             clauses.append({"session_index": session})
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         vector = self.store.embedder.embed([question])[0]
-        with self.lock:
-            self.require(conversation_id)
-            hits = self.store.vectors.search(vector, k, where)
-            ids = [h.vector_id.partition("#")[2] for h in hits]
-            turns = {t.turn_id: t for t in self.store.tables.turns_by_ids(conversation_id, ids)}
+        self.require(conversation_id)
+        hits = self.store.vectors.search(vector, k, where)
+        ids = [h.vector_id.partition("#")[2] for h in hits]
+        turns = {t.turn_id: t for t in self.store.tables.turns_by_ids(conversation_id, ids)}
         return [{**turn_json(turns[i]), "score": round(h.score, 4)} for i, h in zip(ids, hits, strict=True) if i in turns]
 
     def recall(
@@ -198,11 +191,10 @@ class MemoryService:
         self, conversation_id: str, question: str, asked_at: datetime | None = None,
         context: Sequence[DialogueTurn] = (), on_text: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
-        with self.lock:
-            self.require(conversation_id)
-            result = self.agent.ask(
-                Query(conversation_id, question, asked_at or self.clock(), tuple(context)), on_text=on_text
-            )
+        self.require(conversation_id)
+        result = self.agent.ask(
+            Query(conversation_id, question, asked_at or self.clock(), tuple(context)), on_text=on_text
+        )
         body = result.as_dict()
         if result.llm_error is not None:
             body["llm_error"] = result.llm_error.message
@@ -210,9 +202,8 @@ class MemoryService:
 
     def export(self, conversation_id: str) -> Iterator[str]:
         """Every turn as one JSONL line (ids, session, timestamps), in conversation order."""
-        with self.lock:
-            self.require(conversation_id)
-            turns = self.store.turns(conversation_id)
+        self.require(conversation_id)
+        turns = self.store.turns(conversation_id)
         for turn in turns:
             yield json.dumps(turn_json(turn), ensure_ascii=False) + "\n"
 
