@@ -585,6 +585,10 @@ def chat(
         with open_store(cfg, create=True) as memory:
             _load_demo(memory, cfg)
     start = _parse_now(now)
+    with _server(cfg) as server:
+        if server is not None:
+            raise ConvmemError(f"a convmem server at {server.url} holds {cfg.store}; stop it first, or"
+                               " talk to memory through its API (convmem ask works)")
     missing = not (cfg.store / DUCKDB_FILE).exists()
     try:
         llm = build_llm(cfg)

@@ -36,3 +36,8 @@ def test_a_stale_server_file_is_ignored(cli_env: Path, tmp_path: Path, capsys: p
     (cli_env / "server.json").write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": 2**22 + 1}))
     code, out, _ = run_cli(["stats", "--json"], capsys)
     assert code == 0 and json.loads(out)["turns"] == 5
+
+
+def test_chat_on_a_store_a_server_holds_says_so(server: ServerProcess, cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["chat", "--store", str(server.store)], capsys)
+    assert code == 1 and server.url in err and len(err.strip().splitlines()) == 1
