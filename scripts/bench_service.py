@@ -88,6 +88,8 @@ class Bench:
         written = 0
         with httpx.Client(timeout=30) as http:
             while time.monotonic() < self.deadline:
+                if self.args.think_ms > 0:
+                    time.sleep(rng.uniform(0.5, 1.5) * self.args.think_ms / 1000)
                 conversation = rng.choice(conversations)
                 roll = rng.random()
                 if roll < self.args.writes:
@@ -130,10 +132,11 @@ class Bench:
     def killer(self) -> None:
         if self.args.kills <= 0:
             return
+        began = self.deadline - self.args.seconds
         gap = self.args.seconds / (self.args.kills + 1)
         port = int(self.url.rsplit(":", 1)[1])
-        for _ in range(self.args.kills):
-            time.sleep(gap)
+        for number in range(1, self.args.kills + 1):  # at evenly spaced moments of the run
+            time.sleep(max(0.0, began + number * gap - time.monotonic()))
             if time.monotonic() >= self.deadline:
                 return
             assert self.server is not None
@@ -175,6 +178,8 @@ def main() -> None:
     parser.add_argument("--seed-turns", type=int, default=400, help="Turns per conversation before the run.")
     parser.add_argument("--writes", type=float, default=0.4, help="Share of requests that write a turn.")
     parser.add_argument("--kills", type=int, default=0, help="SIGKILL and restart the server this many times.")
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="Pause of each client between requests (0: back to back, a stress test).")
     parser.add_argument("--embedder", default="hash")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="Also write the numbers as JSON here.")
@@ -218,17 +223,17 @@ def main() -> None:
             for name, v in sorted(bench.latency.items())
         },
         "errors": sum(bench.errors.values()), "error_samples": bench.error_samples,
-        "failed_while_down": bench.while_down, "restarts_s": [round(r, 2) for r in bench.restarts],
+        "kills_done": len(bench.restarts), "failed_while_down": bench.while_down, "restarts_s": [round(r, 2) for r in bench.restarts],
         "counts": counts,
     }
-    print(f"{args.clients} clients, {wall:.0f} s, {args.kills} SIGKILL(s): {total} requests,"
+    print(f"{args.clients} clients (think {args.think_ms:g} ms), {wall:.0f} s, {args.kills} SIGKILL(s): {total} requests,"
           f" {report['requests_per_s']} req/s, {report['errors']} errors")
     print(f"{'endpoint':<10}{'n':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, row in report["endpoints"].items():
         print(f"{name:<10}{row['n']:>8}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}{row['errors']:>8}")
     print("after the run:", json.dumps(counts))
     if bench.restarts:
-        print(f"restarts took {', '.join(f'{r:.1f}' for r in bench.restarts)} s;"
+        print(f"{len(bench.restarts)} SIGKILL(s) done; restarts took {', '.join(f'{r:.1f}' for r in bench.restarts)} s;"
               f" {bench.while_down} request attempts failed while the server was down (retried)")
     if args.out:
         args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
