@@ -142,9 +142,9 @@ class Bench:
             assert self.server is not None
             self.up.clear()
             self.server.kill()
-            began = time.monotonic()
+            killed_at = time.monotonic()
             self.start(port)
-            self.restarts.append(time.monotonic() - began)
+            self.restarts.append(time.monotonic() - killed_at)
 
 
 def verify(store: Path, acked: set[tuple[str, str]], embedder: str) -> dict[str, Any]:
