@@ -15,8 +15,8 @@ import json
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from agent.pipeline import Agent
 from agent.registry import build_retriever
 from convmem.config import Settings
 from convmem.errors import (
-    ConversationConflictError,
     ConvmemError,
     InputFormatError,
     NotFoundError,
@@ -36,6 +35,7 @@ from convmem.storage.loaders.jsonl import load_jsonl
 from convmem.storage.memory import MemoryStore
 from convmem.timeutil import parse_iso
 from convmem.types import Conversation, DialogueTurn, Session, Turn, epoch_seconds
+from service.writer import MAX_BATCH, Appender, WriteRequest
 
 Clock = Callable[[], datetime]
 
@@ -80,7 +80,7 @@ class MemoryService:
         self.clock = clock
         self.lock = threading.RLock()
         self.agent = Agent(store, settings, llm)
-        self._writes: queue.Queue[_WriteRequest] = queue.Queue()
+        self._writes: queue.Queue[WriteRequest] = queue.Queue()
         self._writer: threading.Thread | None = None
         self._writer_guard = threading.Lock()
         self._retrievers: dict[str, Any] = {}
@@ -216,7 +216,7 @@ class MemoryService:
         them in one ingest (one vector upsert, one DuckDB transaction), so many clients
         writing at once cost little more than one."""
         check_conversation_id("request", "conversation", conversation_id)
-        request = _WriteRequest(conversation_id, tuple(items))
+        request = WriteRequest(conversation_id, tuple(items))
         self._writes.put(request)
         self._ensure_writer()
         if not request.done.wait(timeout_s):
@@ -250,14 +250,14 @@ class MemoryService:
                     break
             self._write_batch(batch)
 
-    def _write_batch(self, batch: list[_WriteRequest]) -> None:
+    def _write_batch(self, batch: list[WriteRequest]) -> None:
         with self.lock:
-            states: dict[str, _Appender] = {}
-            accepted: list[_WriteRequest] = []
+            states: dict[str, Appender] = {}
+            accepted: list[WriteRequest] = []
             for request in batch:
                 state = states.get(request.conversation_id)
                 if state is None:
-                    state = states[request.conversation_id] = _Appender.load(self, request.conversation_id)
+                    state = states[request.conversation_id] = Appender.load(self, request.conversation_id)
                 try:
                     request.result = state.append(request.items)
                     accepted.append(request)
@@ -313,127 +313,3 @@ def parse_moment(value: str | None, name: str) -> datetime | None:
         return parse_iso(value)
     except ValueError as exc:
         raise InputFormatError("request", name, str(exc)) from None
-
-
-MAX_BATCH = 256  # write requests committed together at most
-
-
-@dataclass
-class _WriteRequest:
-    conversation_id: str
-    items: tuple[NewTurn, ...]
-    done: threading.Event = field(default_factory=threading.Event)
-    result: dict[str, Any] | None = None
-    error: BaseException | None = None
-
-
-class _Appender:
-    """The new turns of one conversation within one batch of writes, checked against what
-    is stored and against the batch's earlier requests."""
-
-    def __init__(self, service: MemoryService, conversation_id: str) -> None:
-        self.service = service
-        self.conversation_id = conversation_id
-        self.fresh: list[Turn] = []
-        self.known: Conversation | None = None
-        self.existing: dict[str, tuple[int, str, str, datetime]] = {}
-        self.last: Turn | None = None
-        self.next_order = 0
-        self.next_id = 0
-
-    @classmethod
-    def load(cls, service: MemoryService, conversation_id: str) -> _Appender:
-        state = cls(service, conversation_id)
-        store = service.store
-        state.known = store.conversation(conversation_id)
-        state.existing = store.tables.existing_turns(conversation_id)
-        sessions = store.sessions(conversation_id)
-        state.last = store.turns(conversation_id, sessions[-1].index)[-1] if sessions else None
-        state.next_order = max((order for order, *_ in state.existing.values()), default=-1) + 1
-        state.next_id = max((int(i) for i in state.existing if i.isdigit()), default=-1) + 1
-        return state
-
-    def conversation(self) -> Conversation:
-        known = self.known
-        speakers = tuple(dict.fromkeys([*(known.speakers if known else ()), *(t.speaker for t in self.fresh)]))
-        return Conversation(self.conversation_id, speakers, known.source if known else "api", tuple(self.fresh))
-
-    def append(self, items: Sequence[NewTurn]) -> dict[str, Any]:
-        """Check a request whole, then take its turns (nothing is taken if any is bad)."""
-        saved = (len(self.fresh), dict(self.existing), self.last, self.next_order, self.next_id)
-        try:
-            return self._append(items)
-        except ConvmemError:
-            count, self.existing, self.last, self.next_order, self.next_id = saved
-            del self.fresh[count:]
-            raise
-
-    def _append(self, items: Sequence[NewTurn]) -> dict[str, Any]:
-        conversation_id, clock = self.conversation_id, self.service.clock
-        added, skipped, stored_ids = 0, 0, []
-        seen: set[str] = set()
-        for number, item in enumerate(items):
-            where = f"turns[{number}]"
-            if not item.text.strip():
-                raise InputFormatError("request", where, "empty text; give the turn some text")
-            if not item.speaker.strip():
-                raise InputFormatError("request", where, "missing speaker")
-            turn_id = item.turn_id
-            if turn_id is None:
-                while str(self.next_id) in self.existing:
-                    self.next_id += 1
-                turn_id = str(self.next_id)
-            if turn_id in seen:
-                raise InputFormatError("request", where, f"duplicate turn id {turn_id!r}")
-            seen.add(turn_id)
-            if turn_id in self.existing:
-                _, speaker, text, spoken_at = self.existing[turn_id]
-                same_time = item.timestamp is None or item.timestamp == spoken_at
-                if (speaker, text) != (item.speaker.strip(), item.text.strip()) or not same_time:
-                    raise ConversationConflictError(
-                        f"conversation {conversation_id!r}: turn {turn_id!r} differs from the"
-                        " stored one; send it under a new turn id"
-                    )
-                skipped += 1
-                stored_ids.append(turn_id)
-                continue
-            last = self.last
-            moment = item.timestamp or clock()
-            if last is not None and moment < last.spoken_at:
-                if item.timestamp is not None:
-                    raise InputFormatError(
-                        "request", where,
-                        f"time goes backwards ({moment.isoformat()} is before the last turn,"
-                        f" {last.spoken_at.isoformat()}); fix the timestamp",
-                    )
-                moment = last.spoken_at
-            session_index, index_in_session = _place(item, moment, last, self.service.settings.session_gap_minutes)
-            turn = Turn(conversation_id, turn_id, self.next_order, session_index, index_in_session,
-                        item.speaker.strip(), item.text.strip(), moment)
-            self.next_order += 1
-            self.fresh.append(turn)
-            self.existing[turn_id] = (turn.order, turn.speaker, turn.text, turn.spoken_at)
-            self.last = turn
-            added += 1
-            stored_ids.append(turn_id)
-        return {"conversation": conversation_id, "added": added, "skipped": skipped, "turn_ids": stored_ids}
-
-
-def _place(item: NewTurn, moment: datetime, last: Turn | None, gap_minutes: float) -> tuple[int, int]:
-    """The new turn's session and position in it: an explicit session number, or a new
-    session after a gap longer than ``session_gap_minutes``."""
-    if last is None:
-        return (item.session or 1), 0
-    if item.session is not None:
-        if item.session == last.session_index:
-            return last.session_index, last.index_in_session + 1
-        if item.session < last.session_index:
-            raise InputFormatError(
-                "request", "session",
-                f"session {item.session} is before the last session ({last.session_index})",
-            )
-        return last.session_index + 1, 0
-    if moment - last.spoken_at > timedelta(minutes=gap_minutes):
-        return last.session_index + 1, 0
-    return last.session_index, last.index_in_session + 1
-
