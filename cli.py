@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -31,6 +31,9 @@ from convmem.config import Settings
 from convmem.errors import ConfigError, ConvmemError
 from convmem.storage.loaders import FORMATS, load_paths
 from convmem.storage.memory import MemoryStore
+
+if TYPE_CHECKING:
+    from agent.chat import ChatSession
 
 app = typer.Typer(
     name="convmem",
@@ -173,6 +176,14 @@ def ingest(
     with progress_bar("reading files", unit="files") as progress:
         conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute, progress)
     conversations = _renamed(conversations, conversation_id, id_prefix)
+    with _server(cfg) as server:
+        if server is not None:
+            result = server.import_conversations(conversations)
+            console.print(
+                f"ingested {len(result['conversations'])} conversation(s) through {server.url}:"
+                f" {result['added']} new turn(s), {result['skipped']} already stored"
+            )
+            return
     memory = _open_loaded(cfg)
     with memory, progress_bar("embedding turns", unit="turns") as progress:
         report = memory.ingest(conversations, progress=progress)
@@ -210,8 +221,12 @@ def _renamed(conversations: list[Any], conversation_id: str | None, id_prefix: s
 @app.command()
 def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """How much the store holds."""
-    with open_store(settings(store)) as memory:
-        numbers = memory.stats().as_dict()
+    cfg = settings(store)
+    with _server(cfg) as server:
+        numbers = server.stats() if server is not None else None
+    if numbers is None:
+        with open_store(cfg) as memory:
+            numbers = memory.stats().as_dict()
     if as_json:
         print(json.dumps(numbers))
         return
@@ -656,6 +671,11 @@ def retrieve(
         asked_at = parse_iso(now) if now else datetime.now()
     except ValueError as exc:
         raise ConfigError(f"--now: {exc}") from None
+    with _server(cfg) as server:
+        if server is not None:
+            body = server.retrieve(conversation, question, asked_at.isoformat(), retriever=retriever)
+            print(json.dumps({k: v for k, v in body.items() if k != "turns"}) if as_json else _turn_lines(body["turns"]))
+            return
     with open_store(cfg) as memory:
         if memory.conversation(conversation) is None:
             raise _unknown_conversation(conversation, memory.conversation_ids())
@@ -770,13 +790,21 @@ def _chat(
         with open_store(cfg, create=True) as memory:
             _load_demo(memory, cfg)
     start = _parse_now(now)
+    with _server(cfg) as server:
+        if server is not None:
+            raise ConvmemError(f"a convmem server at {server.url} holds {cfg.store}; stop it first, or"
+                               " talk to memory through its API (convmem ask works)")
     missing = not (cfg.store / DUCKDB_FILE).exists()
     try:
         llm = build_llm(cfg)
     except ConvmemError as exc:
         _write(f"LLM not usable ({exc.message}); answering from memory without it.\n")
         llm = None
+    from service.background import serving
+    from service.memory import MemoryService
+
     with _open_loaded(cfg) as memory:
+        service = MemoryService(memory, cfg, llm)  # other commands go through it while the chat runs
         session = ChatSession(memory, cfg, llm, conversation_id=conversation, speaker=speaker,
                               clock=session_clock(start), output=_write)
         if missing:
@@ -784,16 +812,23 @@ def _chat(
         session.opening()
         save_history = _line_editing(history or cfg.store / CHAT_HISTORY)
         try:
-            while True:
-                try:
-                    line = input("you> ")
-                except (EOFError, KeyboardInterrupt):
-                    _write("\n")
-                    break
-                if not session.handle(line):
-                    break
+            with serving(service):
+                _chat_loop(session, service.lock)
         finally:
             save_history()
+
+
+def _chat_loop(session: ChatSession, lock: Any) -> None:
+    """Read lines until /quit or end of input; each is handled under the service's lock."""
+    while True:
+        try:
+            line = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            _write("\n")
+            break
+        with lock:
+            if not session.handle(line):
+                break
 
 
 @app.command()
@@ -815,6 +850,15 @@ def ask(
     cfg = settings(store)
     asked_at = _parse_now(now) or datetime.now()
     dialogue = read_dialogue_file(context) if context is not None else ()
+    with _server(cfg) as server:
+        if server is not None:
+            body = server.ask(conversation, question, asked_at.isoformat(), dialogue)
+            print(json.dumps({k: v for k, v in body.items() if k != "llm_error"}) if as_json else body["answer"])
+            if body.get("llm_error"):
+                from convmem.errors import LLMError
+
+                raise LLMError(f"{body['llm_error']} (the answer comes from memory without the LLM)")
+            return
     with open_store(cfg) as memory:
         known = memory.conversation_ids()
         if not known:
@@ -838,6 +882,53 @@ def _unknown_conversation(conversation: str, known: list[str]) -> ConvmemError:
     from convmem.errors import NotFoundError
 
     return NotFoundError(f"no conversation {conversation!r} in the store ({hint})")
+
+
+@contextmanager
+def _server(cfg: Settings) -> Iterator[Any]:
+    """A client of the `convmem serve` that owns this store, or None (open it directly)."""
+    from service.client import running_server
+
+    client = running_server(cfg.store, cfg.api_key)
+    try:
+        yield client
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _turn_lines(turns: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{t['turn_id']:>6} s{t['session']} {t['timestamp'][:16]} {t['speaker']}: {t['text'][:120]}"
+                     for t in turns)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (non-loopback needs --keys).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")] = 8765,
+    keys: Annotated[Path | None, typer.Option("--keys", help='API keys file: {"KEY": ["conversation id" or "*"]}.')] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the store over HTTP (OpenAPI at /docs): the one process that writes it."""
+    from service.server import serve as run_server
+
+    cfg = settings(store, service_keys=str(keys) if keys is not None else None)
+    run_server(cfg, host, port, on_ready=lambda url: err_console.print(f"convmem serving {cfg.store} at {url}"))
+
+
+@app.command()
+def mcp(
+    transport: Annotated[str, typer.Option("--transport", help="stdio (an MCP client starts this) or http (streamable HTTP).")] = "stdio",
+    host: Annotated[str, typer.Option("--host", help="Address for --transport http (non-loopback needs --keys).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port for --transport http.")] = 8766,
+    keys: Annotated[Path | None, typer.Option("--keys", help='API keys file: {"KEY": ["conversation id" or "*"]}.')] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Serve memory as MCP tools: remember, recall, ask, list_sessions, list_conversations, forget."""
+    from service.mcp_main import run_mcp
+
+    cfg = settings(store, service_keys=str(keys) if keys is not None else None)
+    run_mcp(cfg, transport, host, port)
 
 
 def main(argv: list[str] | None = None) -> None:

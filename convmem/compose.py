@@ -48,7 +48,7 @@ def _make_embedder(settings: Settings) -> Embedder:
 
 
 def open_store(settings: Settings, create: bool = False) -> MemoryStore:
-    return MemoryStore(settings.store, build_embedder(settings), create=create)
+    return MemoryStore(settings.store, build_embedder(settings), create=create, chroma_url=settings.chroma_url)
 
 
 def build_llm(settings: Settings) -> LLMClient | None:

@@ -79,6 +79,11 @@ class Settings:
     llm_max_tokens: int = 512
     llm_cache_dir: str = ""
     llm_cache_mode: str = "record"  # record | replay | off (used when llm_cache_dir is set)
+    # service: a Chroma server for the vector side ("" = embedded, in the store directory),
+    # and the API keys file of `convmem serve` (JSON: {"KEY": ["conversation id" | "*", ...]})
+    chroma_url: str = ""
+    service_keys: str = ""
+    api_key: str = ""  # the key CLI commands send to a running server
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -11,8 +11,9 @@ ALLOWED = {
     "agent": {"convmem", "agent"},
     "dataset_gen": {"convmem", "dataset_gen"},
     "eval": {"convmem", "agent", "eval"},
+    "service": {"convmem", "agent", "service"},
 }
-OURS = {"convmem", "agent", "dataset_gen", "eval", "cli"}
+OURS = {"convmem", "agent", "dataset_gen", "eval", "service", "cli"}
 ADAPTED = {"chromadb": "convmem/storage/vectors.py", "openai": "convmem/llm/openai_backend.py"}
 
 

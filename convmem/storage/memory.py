@@ -10,6 +10,7 @@ rebuilds the vector side from DuckDB if anything else made them drift.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,7 @@ from convmem.errors import (
     StoreMissingError,
 )
 from convmem.storage.tables import TurnTables, stats_of
-from convmem.storage.vectors import VectorIndex
+from convmem.storage.vectors import COLLECTION, VectorIndex
 from convmem.types import Conversation, Session, StoreStats, Turn, split_vector_id, vector_id
 
 DUCKDB_FILE = "memory.duckdb"
@@ -51,7 +52,9 @@ class DoctorReport:
 
 
 class MemoryStore:
-    def __init__(self, root: Path | str, embedder: Embedder, create: bool = True) -> None:
+    def __init__(
+        self, root: Path | str, embedder: Embedder, create: bool = True, chroma_url: str = ""
+    ) -> None:
         self.root = Path(root)
         self.embedder = embedder
         db_path = self.root / DUCKDB_FILE
@@ -64,12 +67,15 @@ class MemoryStore:
         self.tables = TurnTables(db_path)
         self._check_embedder()
         try:
-            self.vectors = VectorIndex(self.root / CHROMA_DIR, embedder)
+            self.vectors = VectorIndex(
+                self.root / CHROMA_DIR, embedder, url=chroma_url, collection=self._collection(chroma_url)
+            )
         except Exception as exc:
             self.tables.close()
+            where = chroma_url or self.root / CHROMA_DIR
             raise StoreCorruptError(
-                f"cannot open the vector index in {self.root / CHROMA_DIR} ({exc}); "
-                "run `convmem doctor` to rebuild it"
+                f"cannot open the vector index at {where} ({exc}); "
+                "start the Chroma server, or run `convmem doctor` to rebuild it"
             ) from exc
         self.revision = 0
         self._recover()
@@ -94,6 +100,17 @@ class MemoryStore:
                 f"store {self.root} was built with embedder {recorded!r}, not {self.embedder.name!r};"
                 f" set CONVMEM_EMBEDDER to match or use another --store"
             )
+
+    def _collection(self, chroma_url: str) -> str:
+        """A Chroma server may hold many stores: each gets its own collection, named by an id
+        kept in the store's DuckDB file (embedded Chroma keeps the one "turns" collection)."""
+        if not chroma_url:
+            return COLLECTION
+        uid = self.tables.get_meta("store_uid")
+        if uid is None:
+            uid = uuid.uuid4().hex
+            self.tables.set_meta("store_uid", uid)
+        return f"{COLLECTION}-{uid}"
 
     def _recover(self) -> None:
         """Remove vectors journalled by an ingest that never committed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -49,21 +50,46 @@ def row_to_turn(row: Sequence[Any]) -> Turn:
 
 
 class TurnTables:
-    """Owns one DuckDB connection. Not thread-safe; use ``cursor()`` per thread."""
+    """Owns one DuckDB database connection.
+
+    One DuckDB connection object is not thread-safe, so ``con`` is the opening thread's
+    connection there and, in any other thread, that thread's own cursor on the same
+    database (DuckDB's way to query concurrently: each sees committed data only).  A
+    service answering reads from many threads therefore needs no lock around them."""
 
     def __init__(self, path: Path | str, read_only: bool = False) -> None:
         try:
-            self.con = duckdb.connect(str(path), read_only=read_only)
+            self._con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
             raise StoreCorruptError(
                 f"cannot open {path} ({str(exc).splitlines()[0]}); "
                 "close other convmem processes or point --store at another directory"
             ) from exc
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
         if not read_only:
-            migrate(self.con)
+            migrate(self._con)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if threading.get_ident() == self._owner:
+            return self._con
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._cursors_lock:
+                cursor = self._con.cursor()
+                self._cursors.append(cursor)
+            self._local.cursor = cursor
+        return cursor
 
     def close(self) -> None:
-        self.con.close()
+        with self._cursors_lock:
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+        self._con.close()
 
     # ---- meta -------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -74,13 +75,26 @@ def turn_metadata(turn: Turn) -> dict[str, Any]:
     }
 
 
+def _client(path: Path, url: str) -> Any:
+    """Embedded Chroma in the store directory, or a Chroma server (``chroma run``) at ``url``."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if not url:
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    if not parsed.hostname:
+        raise ValueError(f"CONVMEM_CHROMA_URL={url!r} has no host; use http://HOST:PORT")
+    secure = parsed.scheme == "https"
+    return chromadb.HttpClient(
+        host=parsed.hostname, port=parsed.port or (443 if secure else 8000), ssl=secure,
+        settings=chroma_settings,
+    )
+
+
 class VectorIndex:
-    def __init__(self, path: Path, embedder: Embedder) -> None:
-        self.client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
-        )
+    def __init__(self, path: Path, embedder: Embedder, url: str = "", collection: str = COLLECTION) -> None:
+        self.client = _client(path, url)
         self.collection = self.client.get_or_create_collection(
-            COLLECTION,
+            collection,
             embedding_function=_ChromaEmbedding(embedder),  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine"}},
         )
