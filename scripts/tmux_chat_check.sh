@@ -57,6 +57,7 @@ sleep 0.5
 
 tmux -S "$SOCKET" new-session -d -s "$SESSION" -x 160 -y 50 "$CHAT --now 2024-03-02T10:00; sleep 30"
 check "a second chat starts" "session 2" 1
+check "its prompt is up" "you>" 1  # keys sent before the prompt would reach the terminal raw
 keys Up Up Up
 check "history is kept per store" "you> My favourite tea is oolong." 1
 keys C-u "/quit" Enter

@@ -62,6 +62,7 @@ def turn_json(turn: Turn) -> dict[str, Any]:
         "speaker": turn.speaker,
         "text": turn.text,
         "timestamp": turn.spoken_at.isoformat(),
+        "role": turn.role,
     }
 
 

@@ -109,3 +109,20 @@ def test_conversation_ids_must_not_contain_hash(tmp_path: Path) -> None:
     rows = jsonl_lines("a#b")
     with pytest.raises(InputFormatError, match="must not contain '#'"):
         load_file(write_jsonl(tmp_path / "t.jsonl", rows))
+
+
+def test_jsonl_keeps_a_chat_turns_role_and_rejects_unknown_roles(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "chat.jsonl", [
+        {"conversation": "c", "speaker": "Ana", "text": "I like tea.", "timestamp": "2024-03-01T10:00:00"},
+        {"conversation": "c", "speaker": "Ana", "text": "What do I like?", "timestamp": "2024-03-01T10:01:00",
+         "role": "question"},
+        {"conversation": "c", "speaker": "memory", "text": "Tea.", "timestamp": "2024-03-01T10:01:01",
+         "role": "answer"},
+    ])
+    (conv,) = load_file(path)
+    assert [t.role for t in conv.turns] == ["said", "question", "answer"]
+    bad = write_jsonl(tmp_path / "bad.jsonl", [
+        {"conversation": "c", "speaker": "Ana", "text": "hi", "timestamp": "2024-03-01T10:00:00", "role": "boss"},
+    ])
+    with pytest.raises(InputFormatError, match="unknown role 'boss'"):
+        load_file(bad)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from convmem.errors import InputFormatError
-from convmem.types import Conversation, Turn
+from convmem.types import ROLES, SAID, Conversation, Turn
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class RawTurn:
     text: str
     spoken_at: datetime
     where: str  # "line 12" or "session_3[4]": how to find it in the file
+    role: str = SAID  # a chat's own turns keep their role through export and import
 
 
 def text_with_photo(item: dict[str, Any]) -> str:
@@ -63,6 +64,8 @@ def build_conversation(
                 raise InputFormatError(path, raw.where, "empty text; remove the turn or give it text")
             if not raw.speaker.strip():
                 raise InputFormatError(path, raw.where, "missing speaker")
+            if raw.role not in ROLES:
+                raise InputFormatError(path, raw.where, f"unknown role {raw.role!r} (one of {', '.join(ROLES)})")
             if raw.turn_id in seen:
                 raise InputFormatError(path, raw.where, f"duplicate turn id {raw.turn_id!r}")
             if previous is not None and raw.spoken_at < previous.spoken_at:
@@ -83,6 +86,7 @@ def build_conversation(
                     speaker=raw.speaker.strip(),
                     text=raw.text.strip(),
                     spoken_at=raw.spoken_at,
+                    role=raw.role,
                 )
             )
             previous = raw

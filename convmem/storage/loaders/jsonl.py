@@ -3,7 +3,8 @@
 Each line: ``conversation`` (or ``conversation_id``), ``speaker``, ``text``, ``timestamp``
 (ISO 8601; ``spoken_at`` and ``time`` are accepted too), optional ``turn_id`` (default:
 the turn's 0-based position in its conversation) and optional ``session`` (an explicit
-session number).  Without ``session``, a new session starts wherever the gap between two
+session number) and ``role`` (``said``, the default, or a chat's ``question`` /
+``answer``, as export writes them).  Without ``session``, a new session starts wherever the gap between two
 turns exceeds the threshold (default 20 minutes).
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 from convmem.errors import InputFormatError
 from convmem.storage.loaders.build import RawTurn, build_conversation, check_conversation_id
 from convmem.timeutil import parse_iso
-from convmem.types import Conversation
+from convmem.types import SAID, Conversation
 
 TIME_KEYS = ("timestamp", "spoken_at", "time")
 
@@ -50,7 +51,7 @@ def load_jsonl(path: Path, lines: Iterable[str], gap_minutes: float = 20.0) -> l
             raise InputFormatError(path, where, "missing 'text'")
         turns = grouped.setdefault(conversation_id, [])
         turn_id = str(item.get("turn_id", len(turns)))
-        raw = RawTurn(turn_id, str(item.get("speaker") or ""), text, spoken_at, where)
+        raw = RawTurn(turn_id, str(item.get("speaker") or ""), text, spoken_at, where, str(item.get("role") or SAID))
         turns.append((raw, item.get("session")))
     if not grouped:
         raise InputFormatError(path, "", "no turns found")
