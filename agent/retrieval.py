@@ -19,6 +19,8 @@ from convmem.config import Settings
 from convmem.embed.base import Embedder
 from convmem.errors import NotFoundError
 from convmem.retrieval.base import Query, Retrieval, Retriever
+from convmem.retrieval.content import ContentSearch
+from convmem.retrieval.exchange import OFF, ExchangeWeights, attributed_speakers
 from convmem.retrieval.executor import PlanExecutor
 from convmem.retrieval.plan import Plan, validate_plan
 from convmem.storage.memory import MemoryStore
@@ -72,9 +74,12 @@ class TimeAwareRetriever:
         self.embedder = embedder or store.embedder
         cutoff = settings.time_content_cutoff
         self.rank = rank or RankSettings(settings.time_content_k, cutoff if cutoff >= 0 else None)
-        self.executor = PlanExecutor(store, self.embedder)
+        self.exchange = settings.ranking == "exchange"
+        self.weights = ExchangeWeights() if self.exchange else OFF
+        self.executor = PlanExecutor(store, self.embedder, self.weights)
         self._known: dict[str, _Known] = {}
         self._content: Retriever | None = None
+        self._fused: ContentSearch | None = None
 
     def facts(self, query: Query) -> ConversationFacts:
         known = self._known.get(query.conversation_id)
@@ -123,11 +128,12 @@ class TimeAwareRetriever:
             except PLANNER_ERRORS as exc:
                 notes[-1] = f"planner: llm failed ({exc.code}: {exc.message}); used the rules"
                 route = planned.rules.route
+        prefer = self._attributed(planned)
         if retrieval is None:
             if route == "content":
-                retrieval = self._content_search(planned.query)
+                retrieval = self._content_search(planned.query, prefer)
             else:
-                retrieval = self.executor.run(planned.rules.plan)
+                retrieval = self.executor.run(planned.rules.plan, prefer=prefer)
         retrieval.route = route
         retrieval.notes.extend(notes)
         retrieval.rewritten_query = planned.resolved.query
@@ -149,12 +155,27 @@ class TimeAwareRetriever:
             return True
         return not rules_found_time and looks_time_related(text)
 
-    def _content_search(self, query: Query) -> Retrieval:
-        if self._content is None:
-            from convmem.retrieval.baselines import HybridRetriever
+    def _attributed(self, planned: PlannedQuery) -> frozenset[str]:
+        """Speakers whose turns rank first: those the question attributes its topic to, unless
+        the plan already keeps only some speakers' turns."""
+        if not self.exchange or planned.rules.grounding.speakers:
+            return frozenset()
+        facts = self.facts(planned.query)
+        return frozenset(attributed_speakers(planned.resolved.query, facts.speakers, facts.asker))
 
-            self._content = HybridRetriever(
-                self.store, self.embedder, self.settings.retrieval_k, mask_speakers=True,
-                cache=self.executor.vectors,
+    def _content_search(self, query: Query, prefer: frozenset[str]) -> Retrieval:
+        if not self.exchange:
+            if self._content is None:
+                from convmem.retrieval.baselines import HybridRetriever
+
+                self._content = HybridRetriever(
+                    self.store, self.embedder, self.settings.retrieval_k, mask_speakers=True,
+                    cache=self.executor.vectors,
+                )
+            return self._content.retrieve(query)
+        if self._fused is None:
+            self._fused = ContentSearch(
+                self.store, self.embedder, self.settings.retrieval_k, cache=self.executor.vectors,
+                weights=self.weights,
             )
-        return self._content.retrieve(query)
+        return self._fused.retrieve(query, prefer)

@@ -24,7 +24,11 @@ def default_store_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "convmem"
 
 
-CHOICES = {"planner": ("rules", "llm", "auto"), "disambiguator": ("context", "llm", "auto")}
+CHOICES = {
+    "planner": ("rules", "llm", "auto"),
+    "disambiguator": ("context", "llm", "auto"),
+    "ranking": ("exchange", "v1"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class Settings:
     time_content_k: int = 5  # time+content questions: at most k of the rows the plan selects
     # keep rows scoring within this of the best (score: keyword overlap 0..1 + cosine); < 0: off
     time_content_cutoff: float = 0.4
+    # exchange: replies rank with the questions they answer, attributed speakers first,
+    # normalised score fusion; v1: turns scored alone, reciprocal rank fusion
+    ranking: str = "exchange"
     # llm: backend "" means no LLM (extractive answers)
     llm_backend: str = ""
     llm_base_url: str = ""

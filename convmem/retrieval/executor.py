@@ -15,6 +15,7 @@ from convmem.embed.base import Embedder
 from convmem.errors import PlanError
 from convmem.retrieval.base import Retrieval
 from convmem.retrieval.compile import compile_plan
+from convmem.retrieval.exchange import ExchangeWeights, exchange_scores, speaker_bonus
 from convmem.retrieval.lexical import keyword_scores, terms
 from convmem.retrieval.plan import Plan, SemanticRank, validate_plan
 from convmem.retrieval.vector_cache import VectorCache
@@ -24,9 +25,12 @@ from convmem.types import Turn, vector_id
 
 
 class PlanExecutor:
-    def __init__(self, store: MemoryStore, embedder: Embedder) -> None:
+    def __init__(
+        self, store: MemoryStore, embedder: Embedder, weights: ExchangeWeights | None = None
+    ) -> None:
         self.store = store
         self.embedder = embedder
+        self.weights = weights or ExchangeWeights()
         self.vectors = VectorCache(store)
         described = store.tables.con.execute("DESCRIBE turns_t").fetchall()
         self.live_columns = {row[0] for row in described}
@@ -45,23 +49,33 @@ class PlanExecutor:
         turns = [row_to_turn((plan.conversation_id, *row)) for row in result]
         return turns, compiled.sql, compiled.params
 
-    def run(self, plan: Plan, query_vector: np.ndarray | None = None) -> Retrieval:
+    def run(
+        self, plan: Plan, query_vector: np.ndarray | None = None, prefer: frozenset[str] = frozenset()
+    ) -> Retrieval:
+        """``prefer``: speakers the question attributes its topic to (ranked first, not
+        filtered)."""
         turns, sql, params = self.rows(plan)
         if not turns and plan.fallback is not None:
-            return self.run(plan.fallback, query_vector)
+            return self.run(plan.fallback, query_vector, prefer)
         retrieval = Retrieval(turn_ids=[t.turn_id for t in turns], scores=[1.0] * len(turns),
                               plan=plan, sql=sql, params=params)
         rank = plan.semantic
         if rank is not None and turns:
-            ids, scores = self.rank(turns, rank, query_vector)
+            ids, scores = self.rank(turns, rank, query_vector, prefer)
             retrieval.turn_ids, retrieval.scores = ids, scores
         return retrieval
 
     def rank(
-        self, turns: Sequence[Turn], rank: SemanticRank, query_vector: np.ndarray | None = None
+        self,
+        turns: Sequence[Turn],
+        rank: SemanticRank,
+        query_vector: np.ndarray | None = None,
+        prefer: frozenset[str] = frozenset(),
     ) -> tuple[list[str], list[float]]:
         """Score = keyword overlap scaled to the best candidate's (0..1) plus the mean
-        cosine similarity of the question and of its keywords to each turn."""
+        cosine similarity of the question and of its keywords to each turn; then a reply
+        inherits a share of the question it answers, and the turns of a speaker the
+        question attributes its topic to get a bonus (``convmem.retrieval.exchange``)."""
         keywords = list(rank.keywords) or sorted(terms(rank.text))
         queries = [rank.text, " ".join(keywords)] if rank.keywords else [rank.text]
         vectors = self.embedder.embed(queries) if query_vector is None else np.stack([query_vector])
@@ -69,7 +83,8 @@ class PlanExecutor:
         similarity = (matrix @ vectors.T).mean(axis=1)
         overlap = keyword_scores(keywords, [t.text for t in turns])
         top = float(overlap.max()) if len(overlap) else 0.0
-        score = (overlap / top if top > 0 else overlap) + similarity
+        alone = (overlap / top if top > 0 else overlap) + similarity
+        score = exchange_scores(turns, alone, self.weights) + speaker_bonus(turns, set(prefer), self.weights)
         order = np.argsort(-score, kind="stable")[: rank.k]
         best = float(score[order[0]])
         keep = [
