@@ -133,6 +133,7 @@ def show(
         turns = memory.turns(conversation, session)
         known = memory.conversation_ids()
         count = len(memory.sessions(conversation))
+        event_times = memory.turn_times(conversation, [t.turn_id for t in turns]) if turns else {}
     if not turns:
         if conversation in known:
             raise ConvmemError(f"conversation {conversation} has sessions 1..{count}; pick one of those")
@@ -143,6 +144,9 @@ def show(
             f" [bold]{turn.speaker}[/bold]: {turn.text}",
             highlight=False,
         )
+        for event in event_times.get(turn.turn_id, []):
+            console.print(f"[dim]{'':>6}    event time: {event.expression!r} = {event.describe()} ({event.kind})[/dim]",
+                          highlight=False)
 
 
 @app.command()
@@ -499,6 +503,7 @@ def retrieve(
             Query(conversation, question, asked_at)
         )
         turns = {t.turn_id: t for t in memory.tables.turns_by_ids(conversation, found.turn_ids)}
+        event_times = memory.turn_times(conversation, found.turn_ids) if found.turn_ids else {}
     if as_json:
         print(json.dumps({
             "turn_ids": found.turn_ids, "scores": found.scores, "route": found.route,
@@ -518,6 +523,10 @@ def retrieve(
             console.print(f"[bold]params[/bold]: {[str(p) for p in found.params]}", highlight=False)
         for note in found.notes:
             console.print(f"[dim]{note}[/dim]", highlight=False)
+        for turn_id in found.turn_ids:
+            for event in event_times.get(turn_id, []):
+                console.print(f"[dim]event time of {turn_id}: {event.expression!r} = {event.describe()}[/dim]",
+                              highlight=False)
     table = Table("turn", "session", "when", "speaker", "text", "score", title=f"{len(found.turn_ids)} turn(s)")
     scores: list[float | None] = list(found.scores) or [None] * len(found.turn_ids)
     for turn_id, score in zip(found.turn_ids, scores, strict=False):

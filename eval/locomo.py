@@ -37,6 +37,7 @@ from convmem.retrieval.base import Query, Retrieval
 from convmem.storage.loaders import expand_paths, load_paths
 from convmem.storage.memory import MemoryStore
 from convmem.timeutil import parse_iso
+from eval.event_dates import event_date_block
 from eval.gate import GateSpec
 from eval.locomo_report import locomo_markdown
 from eval.metrics import recall
@@ -255,9 +256,11 @@ def run_locomo(
         items, audit = locomo_items(qas, store)
         retrievers = build_retrievers(names, store, cfg, llm)
         measured = evaluate(items, retrievers, progress, CATEGORY_ORDER, observe=ranked)
+        answers_by_id = {qa.item_id: qa.answer for qa in qas}
         for name, block in measured["retrievers"].items():
             block["recall_at_k"] = _ordered(ranked.recall_at_k(name, items))
             block["mean_list_length"] = round(ranked.mean_length(name), 2)
+            block["event_dates"] = event_date_block(store, items, answers_by_id, ranked.lists.get(name, {}))
         answer_block = _answers(qas, items, store, cfg, llm, out_dir, answers, context_budget, progress)
         embedder = store.embedder.name
     results: dict[str, Any] = {

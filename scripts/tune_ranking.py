@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,19 +63,59 @@ def _generated(path: Path, anchor: Any) -> list[EvalItem]:
         row = json.loads(line)
         if row.get("category") != "time_content":
             continue
-        asked = anchor(str(row["conversation_id"]))
+        asked = datetime.fromisoformat(row["asked_at"]) if row.get("asked_at") else anchor(str(row["conversation_id"]))
         query = Query(str(row["conversation_id"]), row["question"], asked)
         items.append(EvalItem(row["id"], "generated", "generated", query, frozenset(map(str, row["relevant_turn_ids"]))))
     return items
 
 
+def reply_items(store: Any, anchor: Any, per_session: int = 2) -> list[EvalItem]:
+    """Questions that echo a turn which *asks* while the answer is the other speaker's reply
+    (the failure seen on held-out TemporalMemoryDataset logs): "On <day>, <the asking turn's
+    question, "you" made the replier's name>?", gold = the reply.  Built from every log, the first
+    ``per_session`` such exchanges per session (not the last, filler session)."""
+    from convmem.retrieval.base import Query
+    from convmem.retrieval.lexical import terms
+
+    items = []
+    for conversation_id in store.conversation_ids():
+        asked = anchor(conversation_id)
+        sessions = store.sessions(conversation_id)[:-1]
+        for session in sessions:
+            turns = store.turns(conversation_id, session.index)
+            made = 0
+            for asking, reply in itertools.pairwise(turns):
+                if made >= per_session or "?" not in asking.text or asking.speaker == reply.speaker:
+                    continue
+                question = asking.text.split("?")[0].split(".")[-1].split("!")[-1].strip()
+                if len(terms(question)) < 3:
+                    continue
+                name = reply.speaker
+                question = re.sub(r"\byour\b", f"{name}'s", question, flags=re.IGNORECASE)
+                question = re.sub(r"\byou(?:'re| are)?\b", name, question, flags=re.IGNORECASE)
+                when = f"{asking.spoken_at:%B} {asking.spoken_at.day}, {asking.spoken_at.year}"
+                text = f"On {when}, {question[0].lower()}{question[1:]}?"
+                items.append(EvalItem(f"{conversation_id}/{reply.turn_id}", "replies", "replies",
+                                      Query(conversation_id, text, asked), frozenset({reply.turn_id})))
+                made += 1
+    return items
+
+
 def _score(retriever: TimeAwareRetriever, items: Sequence[EvalItem], k: int | None = None) -> tuple[float, float, float]:
+    return _cut([retriever.retrieve(i.query) for i in items], items, k, None)
+
+
+def _cut(found: Sequence[Any], items: Sequence[EvalItem], k: int | None, cutoff: float | None) -> tuple[float, float, float]:
+    """Mean recall, precision (percent) and turns of the ranked lists cut at k / cutoff."""
     r = p = n = 0.0
-    for item in items:
-        got = retriever.retrieve(item.query).turn_ids[:k]
-        r += recall(frozenset(got), item.relevant)
-        p += precision(frozenset(got), item.relevant)
-        n += len(got)
+    for retrieval, item in zip(found, items, strict=True):
+        ids, scores = retrieval.turn_ids, retrieval.scores
+        keep = [t for t, s in zip(ids, scores, strict=False) if cutoff is None or s >= scores[0] - cutoff][:k]
+        if retrieval.route != "time_content":
+            keep = ids[:k] if retrieval.route != "time" else ids
+        r += recall(frozenset(keep), item.relevant)
+        p += precision(frozenset(keep), item.relevant)
+        n += len(keep)
     m = max(len(items), 1)
     return 100 * r / m, 100 * p / m, n / m
 
@@ -91,23 +133,26 @@ def tune_tmd(args: argparse.Namespace, settings: Settings) -> None:
         items = [i for c, s, p in find_test_files(args.tmd) if c == "time_content"
                  for i in read_test_file(p, c, s, anchor)]
         gen = _generated(args.generated, anchor) if args.generated else []
+        replies = reply_items(store, anchor)
         parts = {
             "tune": [i for i in items if i.query.conversation_id == TUNE_TMD],
             "check": [i for i in items if i.query.conversation_id != TUNE_TMD],
             "gen-tune": [i for i in gen if i.query.conversation_id == TUNE_TMD],
             "gen-check": [i for i in gen if i.query.conversation_id != TUNE_TMD],
+            "replies-tune": [i for i in replies if i.query.conversation_id == TUNE_TMD],
+            "replies-check": [i for i in replies if i.query.conversation_id != TUNE_TMD],
         }
         print("TMD time+content: n =", {k: len(v) for k, v in parts.items()})
         retriever = TimeAwareRetriever(store, settings)
         print("share bonus k cutoff | " + " | ".join(f"{k} R/P/turns" for k in parts))
-        for share, bonus, k, cutoff in itertools.product(
-            (0.0, 0.8, 0.9, 1.0), (0.0, 0.15), (3, 5), (0.2, 0.3, 0.4, 0.5, 0.6)
-        ):
+        for share, bonus in itertools.product((0.0, 0.9, 1.0), (0.0, 0.15)):
             weights = ExchangeWeights(share, share / 2, bonus)
-            _configure(retriever, weights, RankSettings(k, cutoff))
-            row = [_score(retriever, v) for v in parts.values()]
-            print(f"{share:.1f} {bonus:.2f} {k} {cutoff:.1f} | "
-                  + " | ".join(f"{r:.1f}/{p:.1f}/{n:.2f}" for r, p, n in row), flush=True)
+            _configure(retriever, weights, RankSettings(50, None))
+            found = {name: [retriever.retrieve(i.query) for i in v] for name, v in parts.items()}
+            for k, cutoff in itertools.product((3, 5), (0.2, 0.3, 0.4, 0.5, 0.6)):
+                row = [_cut(found[name], v, k, cutoff) for name, v in parts.items()]
+                print(f"{share:.1f} {bonus:.2f} {k} {cutoff:.1f} | "
+                      + " | ".join(f"{r:.1f}/{p:.1f}/{n:.2f}" for r, p, n in row), flush=True)
 
 
 def tune_locomo(args: argparse.Namespace, settings: Settings) -> None:

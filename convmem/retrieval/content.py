@@ -3,7 +3,8 @@ then exchange-aware and speaker-aware re-scoring.
 
 Reciprocal rank fusion gives both rankings the same say, so a weak side drags the strong
 one down (on long user-assistant chats the hybrid lost to plain vector search).  Here
-each side's scores are scaled to 0..1 over its own candidate pool (min-max) and mixed
+each side's scores are scaled to 0..1 over its own candidate pool (cosine: min-max;
+BM25, which is 0 for a turn sharing no word: divided by the best) and mixed
 with ``vector_weight`` (chosen on LoCoMo conversation 26, checked on 30); a side that
 separates nothing (all its scores equal, e.g. BM25 with no shared word) contributes
 nothing.  A reply to a pooled question joins the pool with a share of the question's
@@ -78,7 +79,9 @@ class ContentSearch:
         speakers = conversation.speakers if conversation is not None else ()
         masked = replace(query, text=mask_names(query.text, speakers))
         vector = _minmax(dict(self.semantic.ranked(masked, self.pool)))
-        words = _minmax({h.turn_id: h.score for h in self.bm25.search(query.conversation_id, query.text, self.pool)})
+        hits = self.bm25.search(query.conversation_id, query.text, self.pool)
+        top = max((h.score for h in hits), default=0.0)
+        words = {h.turn_id: h.score / top for h in hits} if top > 0 else {}
         w = self.vector_weight
         scores = {t: w * vector.get(t, 0.0) + (1 - w) * words.get(t, 0.0) for t in {*vector, *words}}
         turns, position = self._conversation_turns(query.conversation_id)
