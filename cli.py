@@ -230,7 +230,7 @@ def _gate(baseline: Path | None, metric: str, tolerance: float, dataset: str) ->
 def eval_tmd(
     dataset: Annotated[Path, typer.Argument(help="A TemporalMemoryDataset checkout.")],
     out: OutOpt,
-    retriever: RetrieverOpt = "agent,semantic@10,semantic@20,semantic@30,bm25@10",
+    retriever: RetrieverOpt = "agent,agent-v1,semantic@10,semantic@20,semantic@30,bm25@10",
     limit: LimitOpt = None,
     baseline: BaselineOpt = None,
     gate_metric: GateMetricOpt = "recall",
@@ -279,7 +279,7 @@ def eval_questions(
 def eval_locomo(
     dataset: Annotated[Path, typer.Argument(help="LoCoMo conversations with qa: a folder of JSON files or locomo10.json.")],
     out: OutOpt,
-    retriever: RetrieverOpt = "semantic@20,bm25@20,hybrid@20,agent",
+    retriever: RetrieverOpt = "semantic@20,bm25@20,hybrid@20,agent-v1,agent",
     answers: Annotated[bool, typer.Option("--answers/--no-answers", help="Score answers when an LLM is configured.")] = True,
     context_budget: Annotated[int | None, typer.Option("--context-budget", min=1, help="Tokens the full-conversation baseline may use (default 32000).")] = None,
     baseline: BaselineOpt = None,

@@ -52,7 +52,7 @@ class Settings:
     retrieval_k: int = 10  # content-only questions: hybrid top-k
     time_content_k: int = 5  # time+content questions: at most k of the rows the plan selects
     # keep rows scoring within this of the best (score: keyword overlap 0..1 + cosine); < 0: off
-    time_content_cutoff: float = 0.4
+    time_content_cutoff: float = 0.3
     # exchange: replies rank with the questions they answer, attributed speakers first,
     # normalised score fusion; v1: turns scored alone, reciprocal rank fusion
     ranking: str = "exchange"

@@ -47,7 +47,7 @@ from eval.runner import EvalItem, ProgressFn, evaluate, run_config, write_output
 CATEGORY_LABELS = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 CATEGORY_ORDER = tuple(CATEGORY_LABELS.values())
 RECALL_KS = (5, 10, 20)
-DEFAULT_RETRIEVERS = "semantic@20,bm25@20,hybrid@20,agent"
+DEFAULT_RETRIEVERS = "semantic@20,bm25@20,hybrid@20,agent-v1,agent"
 ASKED_AT = (
     "each question is asked one minute after the last turn of the session that holds its"
     " last evidence turn (a QA item's own 'asked_at' wins when the data gives one)"

@@ -38,6 +38,7 @@ from eval.runner import EvalItem
 from eval.tmd import find_test_files, last_session_anchor, read_test_file
 
 TUNE_TMD, TUNE_LOCOMO = "26", "26"
+VW_GRID, SHARE_GRID, BONUS_GRID = (0.3, 0.5, 0.7), (0.0, 0.9, 1.0), (0.0, 0.15)
 
 
 class MemoEmbedder:
@@ -145,7 +146,7 @@ def tune_tmd(args: argparse.Namespace, settings: Settings) -> None:
         print("TMD time+content: n =", {k: len(v) for k, v in parts.items()})
         retriever = TimeAwareRetriever(store, settings)
         print("share bonus k cutoff | " + " | ".join(f"{k} R/P/turns" for k in parts))
-        for share, bonus in itertools.product((0.0, 0.9, 1.0), (0.0, 0.15)):
+        for share, bonus in itertools.product(SHARE_GRID, BONUS_GRID):
             weights = ExchangeWeights(share, share / 2, bonus)
             _configure(retriever, weights, RankSettings(50, None))
             found = {name: [retriever.retrieve(i.query) for i in v] for name, v in parts.items()}
@@ -165,7 +166,7 @@ def tune_locomo(args: argparse.Namespace, settings: Settings) -> None:
         retriever = TimeAwareRetriever(store, settings.with_overrides(retrieval_k=10))
         cats = sorted({i.category for i in items})
         print("LoCoMo recall@10 per category, tune (26) | check (30):", cats)
-        for vw, share, bonus in itertools.product((0.3, 0.5, 0.7, 0.85), (0.0, 0.9), (0.0, 0.15)):
+        for vw, share, bonus in itertools.product(VW_GRID, SHARE_GRID, BONUS_GRID):
             weights = ExchangeWeights(share, share / 2, bonus)
             retriever.weights = retriever.executor.weights = weights
             retriever._fused = ContentSearch(store, store.embedder, 10, cache=retriever.executor.vectors,
@@ -188,10 +189,14 @@ def main() -> None:
     parser.add_argument("--generated", type=Path)
     parser.add_argument("--locomo", type=Path)
     parser.add_argument("--locomo-store", type=Path)
+    parser.add_argument("--grid", help="override the LoCoMo grid: 'VW;SHARE;BONUS', comma-separated values")
     args = parser.parse_args()
     settings = Settings.from_env(planner="rules", disambiguator="context")
     if args.tmd and args.tmd_store:
         tune_tmd(args, settings)
+    if args.grid:
+        global VW_GRID, SHARE_GRID, BONUS_GRID
+        VW_GRID, SHARE_GRID, BONUS_GRID = (tuple(float(v) for v in part.split(",")) for part in args.grid.split(";"))
     if args.locomo and args.locomo_store:
         tune_locomo(args, settings)
 

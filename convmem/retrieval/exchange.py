@@ -26,7 +26,7 @@ import numpy as np
 
 from convmem.types import Turn
 
-REPLY_SHARE = 0.9
+REPLY_SHARE = 1.0
 REACTION_SHARE = 0.5
 SPEAKER_BONUS = 0.15
 _FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself|i'm|i've|i'd)\b", re.IGNORECASE)
@@ -40,9 +40,10 @@ class ExchangeWeights:
     reply_share: float = REPLY_SHARE
     reaction_share: float = REACTION_SHARE
     speaker_bonus: float = SPEAKER_BONUS
+    event_days: bool = True  # time+content also ranks turns whose event time is on the asked days
 
 
-OFF = ExchangeWeights(0.0, 0.0, 0.0)
+OFF = ExchangeWeights(0.0, 0.0, 0.0, False)
 
 
 def is_question(text: str) -> bool:
