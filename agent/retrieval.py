@@ -8,6 +8,7 @@ BM25, fused by reciprocal rank) over the conversation.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from convmem.retrieval.content import ContentSearch
 from convmem.retrieval.exchange import OFF, ExchangeWeights, attributed_speakers
 from convmem.retrieval.executor import PlanExecutor
 from convmem.retrieval.plan import Plan, validate_plan
+from convmem.retrieval.when import WHEN_QUESTION, resolved_when
 from convmem.storage.memory import MemoryStore
 
 
@@ -136,6 +138,10 @@ class TimeAwareRetriever:
                 retrieval = self.executor.run(planned.rules.plan, prefer=prefer)
         retrieval.route = route
         retrieval.notes.extend(notes)
+        if self.exchange and re.search(WHEN_QUESTION, planned.query.text, re.IGNORECASE):
+            when = resolved_when(self.store, planned.query.conversation_id, retrieval.turn_ids)
+            if when is not None:
+                retrieval.notes.append(f"when: {when.describe()}")
         retrieval.rewritten_query = planned.resolved.query
         retrieval.notes.append(f"matched: {', '.join(planned.rules.grounding.matched) or '-'}")
         return retrieval

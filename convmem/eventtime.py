@@ -93,6 +93,12 @@ _RULES: tuple[tuple[str, str], ...] = (
     (rf"\b(?:in|since|during|of)\s+{_YEAR}\b", "year"),
 )
 _COMPILED = tuple((re.compile(p, re.IGNORECASE), h) for p, h in _RULES)
+# Every rule needs one of these; most turns have none and are skipped after one search.
+_TRIGGER = re.compile(
+    r"\d|yesterday|today|tonight|tomorrow|\bago\b|week|month|year|morning|afternoon|evening"
+    r"|night|spring|summer|autumn|\bfall\b|winter|day\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    re.IGNORECASE,
+)
 # "may" and "march" are months only with a year or in a clear frame.
 _MODAL_MONTH = re.compile(r"^(?:may|march)$", re.IGNORECASE)
 _MONTH_FRAME = re.compile(r"(?:\b(?:in|during|of|since|from|until|early|late|mid|last|next|this)\s+|-)$", re.IGNORECASE)
@@ -245,6 +251,8 @@ def _season_end(start: date) -> date:
 def resolve_event_times(text: str, said_at: datetime | date) -> list[EventTime]:
     """Every time expression of ``text`` resolved against the moment it was said, in the
     order they appear; overlapping matches keep the one found by the earlier rule."""
+    if not _TRIGGER.search(text):
+        return []
     said = said_at.date() if isinstance(said_at, datetime) else said_at
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, EventTime]] = []

@@ -17,6 +17,7 @@ The vector side asks with the speakers' names replaced by "someone" (see
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from convmem.embed.base import Embedder
@@ -25,11 +26,13 @@ from convmem.retrieval.baselines import SemanticRetriever, mask_names
 from convmem.retrieval.bm25 import BM25Search
 from convmem.retrieval.exchange import ExchangeWeights, attributed_speakers, is_question
 from convmem.retrieval.vector_cache import VectorCache
+from convmem.retrieval.when import WHEN_QUESTION
 from convmem.storage.memory import MemoryStore
 from convmem.types import Turn
 
 VECTOR_WEIGHT = 0.5
 POOL = 50
+WHEN_BONUS = 0.1  # a "when" question: bonus for turns whose words name a time (LoCoMo 26)
 
 
 def _minmax(scores: dict[str, float]) -> dict[str, float]:
@@ -56,6 +59,7 @@ class ContentSearch:
         vector_weight: float = VECTOR_WEIGHT,
         weights: ExchangeWeights | None = None,
         pool: int = POOL,
+        when_bonus: float = WHEN_BONUS,
     ) -> None:
         self.store = store
         self.k = k
@@ -64,6 +68,7 @@ class ContentSearch:
         self.vector_weight = vector_weight
         self.weights = weights or ExchangeWeights()
         self.pool = max(pool, 2 * k)
+        self.when_bonus = when_bonus
         self._turns: dict[str, tuple[int, list[Turn], dict[str, int]]] = {}
 
     def _conversation_turns(self, conversation_id: str) -> tuple[list[Turn], dict[str, int]]:
@@ -103,6 +108,11 @@ class ContentSearch:
                 i = position.get(turn_id)
                 if i is not None and turns[i].speaker in preferred:
                     scores[turn_id] += self.weights.speaker_bonus
+        if self.when_bonus > 0 and re.search(WHEN_QUESTION, query.text, re.IGNORECASE):
+            timed = self.store.turn_times(query.conversation_id, list(scores))
+            for turn_id, events in timed.items():
+                if any(e.kind != "approx" for e in events):
+                    scores[turn_id] += self.when_bonus
         order = {turn_id: i for i, turn_id in enumerate(scores)}
         return sorted(scores.items(), key=lambda pair: (-pair[1], position.get(pair[0], order[pair[0]])))
 

@@ -1,7 +1,9 @@
 """When did it happen: the event time a ranked list of turns answers with.
 
-The first ranked turn that says a time ("last Saturday") answers with the day its words
-resolve to (``turn_times``); a first turn that says none answers with the day it was said.
+Of the first ``WHEN_DEPTH`` ranked turns, the first that says a time ("last Saturday")
+answers with the day its words resolve to (``turn_times``); when none does, the first
+turn answers with the day it was said.  ``WHEN_DEPTH`` (3) was chosen on LoCoMo
+conversation 26 and checked on 30 (docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import date
 from convmem.eventtime import EventTime
 from convmem.storage.memory import MemoryStore
 
+WHEN_DEPTH = 3
 WHEN_QUESTION = r"^\s*(?:when|what (?:date|day|year|month|time)|which (?:day|year|month)|how long ago)\b"
 
 
@@ -27,7 +30,9 @@ class ResolvedWhen:
         return f"{self.event.describe()} ({said})"
 
 
-def resolved_when(store: MemoryStore, conversation_id: str, turn_ids: Sequence[str], depth: int = 1) -> ResolvedWhen | None:
+def resolved_when(
+    store: MemoryStore, conversation_id: str, turn_ids: Sequence[str], depth: int = WHEN_DEPTH
+) -> ResolvedWhen | None:
     """The event time of the first of the first ``depth`` turns that names one, else the
     day the first turn was said; ``None`` for an empty list."""
     if not turn_ids:

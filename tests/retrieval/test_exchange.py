@@ -95,3 +95,20 @@ def test_fusion_weight_one_is_the_vector_ranking(chat: MemoryStore) -> None:
         Query("c", mask_names(query.text, ("Caroline", "Melanie")), query.asked_at), 5
     )
     assert fused == [turn_id for turn_id, _ in vector]
+
+
+def test_a_turn_whose_event_time_is_the_asked_day_is_ranked_too(store: MemoryStore) -> None:
+    from datetime import date
+
+    saturday, thursday = datetime(2023, 5, 20, 10, 0), datetime(2023, 5, 25, 14, 0)
+    turns = (
+        Turn("e", "0", 0, 1, 0, "Mel", "Lazy day, just reading.", saturday),
+        Turn("e", "1", 1, 1, 1, "Car", "Enjoy the book!", saturday + timedelta(minutes=1)),
+        Turn("e", "2", 2, 2, 0, "Mel", "I ran a charity race last Saturday!", thursday),
+        Turn("e", "3", 3, 2, 1, "Car", "Wow, for which cause?", thursday + timedelta(minutes=1)),
+    )
+    store.ingest([Conversation("e", ("Mel", "Car"), "test", turns)])
+    plan = Plan("e", (Select("day", "=", date(2023, 5, 20)), SemanticRank("charity race", 3, 0.3, ("charity", "race"))))
+    found = PlanExecutor(store, store.embedder).run(plan)
+    assert found.turn_ids[0] == "2" and any("event time" in note for note in found.notes)
+    assert "2" not in PlanExecutor(store, store.embedder, OFF).run(plan).turn_ids
