@@ -1,7 +1,7 @@
 """Retrievers by name, so a command line or a report can say which one ran.
 
 Names: ``agent`` (the time-aware retriever), ``agent-v1`` (the same with the first ranking
-preset: turns scored alone, reciprocal rank fusion), ``semantic@K``, ``bm25@K`` and ``hybrid@K``
+preset: turns scored alone, reciprocal rank fusion, time+content cut-off 0.4), ``semantic@K``, ``bm25@K`` and ``hybrid@K``
 (the baselines of ``convmem.retrieval.baselines``), with K a positive integer.
 """
 
@@ -21,7 +21,11 @@ from convmem.retrieval.vector_cache import VectorCache
 from convmem.storage.memory import MemoryStore
 
 AGENT = "agent"
-AGENT_PRESETS = {"agent": "exchange", "agent-v1": "v1"}  # name -> Settings.ranking
+# name -> the settings it runs with; agent-v1 is the first ranking with its own cut-off
+AGENT_PRESETS: dict[str, dict[str, Any]] = {
+    "agent": {},  # as configured (CONVMEM_RANKING, default exchange)
+    "agent-v1": {"ranking": "v1", "time_content_cutoff": 0.4},
+}
 BASELINES = ("semantic", "bm25", "hybrid")
 VALID_FORMS = "agent, semantic@K, bm25@K, hybrid@K (K a positive integer), agent-v1 (the first ranking)"
 _BASELINE_NAME = re.compile(r"^(semantic|bm25|hybrid)@([1-9][0-9]*)$")
@@ -76,7 +80,7 @@ def build_retriever(
     """
     kind, k = parse_retriever_name(name)
     if kind in AGENT_PRESETS:
-        return _build_agent(store, settings.with_overrides(ranking=AGENT_PRESETS[kind]), llm, kind)
+        return _build_agent(store, settings.with_overrides(**AGENT_PRESETS[kind]), llm, kind)
     assert k is not None
     if kind == "semantic":
         return SemanticRetriever(store, store.embedder, k, vectors)

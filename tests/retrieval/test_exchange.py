@@ -112,3 +112,14 @@ def test_a_turn_whose_event_time_is_the_asked_day_is_ranked_too(store: MemorySto
     found = PlanExecutor(store, store.embedder).run(plan)
     assert found.turn_ids[0] == "2" and any("event time" in note for note in found.notes)
     assert "2" not in PlanExecutor(store, store.embedder, OFF).run(plan).turn_ids
+
+
+def test_agent_v1_is_the_first_ranking_under_its_own_name(chat: MemoryStore, settings) -> None:
+    from agent.registry import build_retrievers, parse_retriever_list
+
+    names = parse_retriever_list("agent, agent-v1")
+    new, old = build_retrievers(names, chat, settings)
+    assert (new.name, old.name) == ("agent", "agent-v1")
+    assert new.exchange and not old.exchange and old.rank.relative_cutoff == 0.4
+    query = Query("c", "What inspired Melanie's painting on May 8th?", START + timedelta(days=1))
+    assert "3" in new.retrieve(query).turn_ids
