@@ -3,7 +3,11 @@
 Time-only questions return every row the plan selects (the question is about that whole
 session or day).  Time+content questions filter, then rank the survivors by similarity,
 keeping those close to the best.  Content-only questions run hybrid search (vector +
-BM25, fused by reciprocal rank) over the conversation.
+BM25) over the conversation.  With ``Settings.ranking == "exchange"`` (the default) a reply
+ranks with the question it answers, a speaker the question attributes its topic to ranks
+first, content search fuses normalised scores, and a "when" question notes the date its
+turns answer with (``convmem.retrieval.exchange``, ``content``, ``when``); ``"v1"`` is the
+first ranking (turns alone, reciprocal rank fusion).
 """
 
 from __future__ import annotations
