@@ -273,6 +273,7 @@ def show(
         turns = memory.turns(conversation, session)
         known = memory.conversation_ids()
         count = len(memory.sessions(conversation))
+        event_times = memory.turn_times(conversation, [t.turn_id for t in turns]) if turns else {}
     if not turns:
         if conversation in known:
             raise ConvmemError(f"conversation {conversation} has sessions 1..{count}; pick one of those")
@@ -283,6 +284,9 @@ def show(
             f" [bold]{turn.speaker}[/bold]: {turn.text}",
             highlight=False,
         )
+        for event in event_times.get(turn.turn_id, []):
+            console.print(f"[dim]{'':>6}    event time: {event.expression!r} = {event.describe()} ({event.kind})[/dim]",
+                          highlight=False)
 
 
 @app.command()
@@ -377,7 +381,7 @@ def _gate(baseline: Path | None, metric: str, tolerance: float, dataset: str) ->
 def eval_tmd(
     dataset: Annotated[Path, typer.Argument(help="A TemporalMemoryDataset checkout.")],
     out: OutOpt,
-    retriever: RetrieverOpt = "agent,semantic@10,semantic@20,semantic@30,bm25@10",
+    retriever: RetrieverOpt = "agent,agent-v1,semantic@10,semantic@20,semantic@30,bm25@10",
     limit: LimitOpt = None,
     baseline: BaselineOpt = None,
     gate_metric: GateMetricOpt = "recall",
@@ -426,7 +430,7 @@ def eval_questions(
 def eval_locomo(
     dataset: Annotated[Path, typer.Argument(help="LoCoMo conversations with qa: a folder of JSON files or locomo10.json.")],
     out: OutOpt,
-    retriever: RetrieverOpt = "semantic@20,bm25@20,hybrid@20,agent",
+    retriever: RetrieverOpt = "semantic@20,bm25@20,hybrid@20,agent-v1,agent",
     answers: Annotated[bool, typer.Option("--answers/--no-answers", help="Score answers when an LLM is configured.")] = True,
     context_budget: Annotated[int | None, typer.Option("--context-budget", min=1, help="Tokens the full-conversation baseline may use (default 32000).")] = None,
     baseline: BaselineOpt = None,
@@ -683,6 +687,7 @@ def retrieve(
             Query(conversation, question, asked_at)
         )
         turns = {t.turn_id: t for t in memory.tables.turns_by_ids(conversation, found.turn_ids)}
+        event_times = memory.turn_times(conversation, found.turn_ids) if found.turn_ids else {}
     if as_json:
         print(json.dumps({
             "turn_ids": found.turn_ids, "scores": found.scores, "route": found.route,
@@ -702,6 +707,10 @@ def retrieve(
             console.print(f"[bold]params[/bold]: {[str(p) for p in found.params]}", highlight=False)
         for note in found.notes:
             console.print(f"[dim]{note}[/dim]", highlight=False)
+        for turn_id in found.turn_ids:
+            for event in event_times.get(turn_id, []):
+                console.print(f"[dim]event time of {turn_id}: {event.expression!r} = {event.describe()}[/dim]",
+                              highlight=False)
     if found.note:
         console.print(f"[yellow]{found.note}[/yellow]", highlight=False)
     table = Table("turn", "session", "when", "speaker", "text", "score", title=f"{len(found.turn_ids)} turn(s)")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.answer import Answer, Answerer, Evidence, ExtractiveAnswerer, LLMAnswerer, TextSink
-from agent.answer.base import UNAVAILABLE_OPENING
+from agent.answer.base import UNAVAILABLE_OPENING, EventDate
 from agent.disambiguate import Disambiguator, Rewrite, build_disambiguator
 from agent.relevance import WORD_COVERAGE_FLOOR, content_floor, similarities, word_coverage
 from agent.retrieval import PlannedQuery, TimeAwareRetriever
@@ -24,7 +24,7 @@ from convmem.config import Settings
 from convmem.errors import LLMAuthError, LLMError, LLMModelNotFoundError, LLMUnavailableError
 from convmem.retrieval.base import Query, Retrieval
 from convmem.storage.memory import MemoryStore
-from convmem.types import Turn
+from convmem.types import SAID, Turn
 
 # An LLM that failed like this will fail the same way a moment later in the same question.
 UNREACHABLE = (LLMUnavailableError, LLMModelNotFoundError, LLMAuthError)
@@ -108,7 +108,8 @@ class Agent:
             }
             step.notes = list(retrieval.notes)
         evidence = Evidence(rewrite.question, query.asked_at, tuple(turns), query.text, route=retrieval.route or "",
-                            background=self._background(query.conversation_id, retrieval.route))
+                            background=self._background(query.conversation_id, retrieval.route),
+                            event_dates=self._event_dates(query.conversation_id, turns))
         note = f"{retrieval.note[:1].upper()}{retrieval.note[1:]}." if retrieval.note else ""
         if note and on_text is not None:
             on_text(note + "\n")
@@ -151,7 +152,18 @@ class Agent:
         used by the extractive fallback when the LLM fails)."""
         if route != "time":
             return ()
-        return tuple(t.text for t in self.store.turns(conversation_id))
+        return tuple(t.text for t in self.store.turns(conversation_id) if t.role == SAID)
+
+    def _event_dates(self, conversation_id: str, turns: list[Turn]) -> dict[str, EventDate]:
+        """The day each turn talks about, where its words name one day (``turn_times``, filled
+        at write time): what a "when" answer states instead of the day it was said."""
+        events = self.store.turn_times(conversation_id, [t.turn_id for t in turns]) if turns else {}
+        dates: dict[str, EventDate] = {}
+        for turn_id, found in events.items():
+            day = next((e for e in found if e.kind == "day" and e.start == e.end), None)
+            if day is not None:
+                dates[turn_id] = EventDate(day.start, day.expression)
+        return dates
 
     def _answer(
         self, evidence: Evidence, on_text: TextSink | None, earlier: LLMError | None

@@ -1,6 +1,7 @@
 """Retrievers by name, so a command line or a report can say which one ran.
 
-Names: ``agent`` (the time-aware retriever), ``semantic@K``, ``bm25@K`` and ``hybrid@K``
+Names: ``agent`` (the time-aware retriever), ``agent-v1`` (the same with the first ranking
+preset: turns scored alone, reciprocal rank fusion, time+content cut-off 0.4), ``semantic@K``, ``bm25@K`` and ``hybrid@K``
 (the baselines of ``convmem.retrieval.baselines``), with K a positive integer.
 """
 
@@ -20,16 +21,21 @@ from convmem.retrieval.vector_cache import VectorCache
 from convmem.storage.memory import MemoryStore
 
 AGENT = "agent"
+# name -> the settings it runs with; agent-v1 is the first ranking with its own cut-off
+AGENT_PRESETS: dict[str, dict[str, Any]] = {
+    "agent": {},  # as configured (CONVMEM_RANKING, default exchange)
+    "agent-v1": {"ranking": "v1", "time_content_cutoff": 0.4},
+}
 BASELINES = ("semantic", "bm25", "hybrid")
-VALID_FORMS = "agent, semantic@K, bm25@K, hybrid@K (K a positive integer)"
+VALID_FORMS = "agent, semantic@K, bm25@K, hybrid@K (K a positive integer), agent-v1 (the first ranking)"
 _BASELINE_NAME = re.compile(r"^(semantic|bm25|hybrid)@([1-9][0-9]*)$")
 
 
 def parse_retriever_name(name: str) -> tuple[str, int | None]:
     """``"semantic@10"`` -> ``("semantic", 10)``; ``"agent"`` -> ``("agent", None)``."""
     clean = name.strip().lower()
-    if clean == AGENT:
-        return AGENT, None
+    if clean in AGENT_PRESETS:
+        return clean, None
     match = _BASELINE_NAME.match(clean)
     if match is None:
         raise ConfigError(f"unknown retriever {name.strip()!r}; valid forms: {VALID_FORMS}")
@@ -54,7 +60,7 @@ def parse_retriever_list(text: str) -> list[str]:
 def check_retrievers(names: Sequence[str]) -> list[str]:
     """Normalised names, failing now (before any slow work) on unknown or unavailable ones."""
     checked = parse_retriever_list(",".join(names))
-    if AGENT in checked:
+    if any(name in AGENT_PRESETS for name in checked):
         _agent_class()
     return checked
 
@@ -73,8 +79,8 @@ def build_retriever(
     per-conversation indexes and the turn vectors read from Chroma.
     """
     kind, k = parse_retriever_name(name)
-    if kind == AGENT:
-        return _build_agent(store, settings, llm)
+    if kind in AGENT_PRESETS:
+        return _build_agent(store, settings.with_overrides(**AGENT_PRESETS[kind]), llm, kind)
     assert k is not None
     if kind == "semantic":
         return SemanticRetriever(store, store.embedder, k, vectors)
@@ -90,8 +96,9 @@ def build_retrievers(
     return [build_retriever(n, store, settings, llm, bm25=bm25, vectors=vectors) for n in names]
 
 
-def _build_agent(store: MemoryStore, settings: Settings, llm: Any) -> Retriever:
+def _build_agent(store: MemoryStore, settings: Settings, llm: Any, name: str = AGENT) -> Retriever:
     retriever: Retriever = _agent_class()(store, settings, llm=llm)
+    retriever.name = name
     return retriever
 
 

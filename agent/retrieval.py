@@ -3,11 +3,16 @@
 Time-only questions return every row the plan selects (the question is about that whole
 session or day).  Time+content questions filter, then rank the survivors by similarity,
 keeping those close to the best.  Content-only questions run hybrid search (vector +
-BM25, fused by reciprocal rank) over the conversation.
+BM25) over the conversation.  With ``Settings.ranking == "exchange"`` (the default) a reply
+ranks with the question it answers, a speaker the question attributes its topic to ranks
+first, content search fuses normalised scores, and a "when" question notes the date its
+turns answer with (``convmem.retrieval.exchange``, ``content``, ``when``); ``"v1"`` is the
+first ranking (turns alone, reciprocal rank fusion).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -21,8 +26,11 @@ from convmem.config import Settings
 from convmem.embed.base import Embedder
 from convmem.errors import NotFoundError
 from convmem.retrieval.base import Query, Retrieval, Retriever
+from convmem.retrieval.content import ContentSearch
+from convmem.retrieval.exchange import OFF, ExchangeWeights, attributed_speakers
 from convmem.retrieval.executor import PlanExecutor
 from convmem.retrieval.plan import Plan, validate_plan
+from convmem.retrieval.when import WHEN_QUESTION, resolved_when
 from convmem.storage.memory import MemoryStore
 
 
@@ -75,9 +83,12 @@ class TimeAwareRetriever:
         self.embedder = embedder or store.embedder
         cutoff = settings.time_content_cutoff
         self.rank = rank or RankSettings(settings.time_content_k, cutoff if cutoff >= 0 else None)
-        self.executor = PlanExecutor(store, self.embedder)
+        self.exchange = settings.ranking == "exchange"
+        self.weights = ExchangeWeights() if self.exchange else OFF
+        self.executor = PlanExecutor(store, self.embedder, self.weights)
         self._known: dict[str, _Known] = {}
         self._content: Retriever | None = None
+        self._fused: ContentSearch | None = None
 
     def facts(self, query: Query) -> ConversationFacts:
         known = self._known.get(query.conversation_id)
@@ -124,10 +135,12 @@ class TimeAwareRetriever:
                 planned.notes.append(f"planner: llm failed ({exc.code}: {exc.message}); used the rules")
         return planned
 
-    def _test_topic(self, query: Query, facts: ConversationFacts, rules: RulesPlan) -> tuple[RulesPlan, Retrieval]:
+    def _test_topic(
+        self, query: Query, facts: ConversationFacts, rules: RulesPlan
+    ) -> tuple[RulesPlan, Retrieval | None]:
         """Keep the residual words that pick out turns of the time window (see
         ``agent.grounding.topic``); with none left, the question is about the whole window.
-        Returns the plan and the window's rows (what the semantic rank then orders)."""
+        Returns the plan, and the window's rows when the question is about all of them."""
         window = plan_question(query.conversation_id, query.text, facts, self.rank, rules.grounding, content=[])
         plan = window.plan
         roles, exclude = query.roles, query.exclude_turn_ids
@@ -141,11 +154,7 @@ class TimeAwareRetriever:
             return window, rows
         if kept != rules.content:
             rules = plan_question(query.conversation_id, query.text, facts, self.rank, rules.grounding, content=kept)
-        rank = rules.plan.semantic
-        if turns and rank is not None:
-            rows.turn_ids, rows.scores = self.executor.rank(turns, rank)
-        rows.plan = rules.plan
-        return rules, rows
+        return rules, None  # a topic: ``run`` ranks the window (exchanges, speakers, event times)
 
     def run(self, planned: PlannedQuery) -> Retrieval:
         """Run what ``plan`` decided; an LLM chain that fails to run falls back to the rules."""
@@ -158,19 +167,25 @@ class TimeAwareRetriever:
             except PLANNER_ERRORS as exc:
                 notes[-1] = f"planner: llm failed ({exc.code}: {exc.message}); used the rules"
                 route = planned.rules.route
+        prefer = self._attributed(planned)
         if retrieval is None:
             if route == "content":
-                retrieval = self._content_search(planned.query)
+                retrieval = self._content_search(planned.query, prefer)
             elif planned.window is not None:
                 retrieval = planned.window
             else:
                 retrieval = self.executor.run(
-                    planned.rules.plan, roles=planned.query.roles, exclude=planned.query.exclude_turn_ids
+                    planned.rules.plan, prefer=prefer, roles=planned.query.roles,
+                    exclude=planned.query.exclude_turn_ids,
                 )
         if not retrieval.turn_ids and route != "content":
             self._offer_nearest(planned, retrieval)
         retrieval.route = route
         retrieval.notes.extend(notes)
+        if self.exchange and re.search(WHEN_QUESTION, planned.query.text, re.IGNORECASE):
+            when = resolved_when(self.store, planned.query.conversation_id, retrieval.turn_ids)
+            if when is not None:
+                retrieval.notes.append(f"when: {when.describe()}")
         retrieval.rewritten_query = planned.resolved.query
         retrieval.notes.append(f"matched: {', '.join(planned.rules.grounding.matched) or '-'}")
         return retrieval
@@ -207,12 +222,27 @@ class TimeAwareRetriever:
             return True
         return not rules_found_time and looks_time_related(text)
 
-    def _content_search(self, query: Query) -> Retrieval:
-        if self._content is None:
-            from convmem.retrieval.baselines import HybridRetriever
+    def _attributed(self, planned: PlannedQuery) -> frozenset[str]:
+        """Speakers whose turns rank first: those the question attributes its topic to, unless
+        the plan already keeps only some speakers' turns."""
+        if not self.exchange or planned.rules.grounding.speakers:
+            return frozenset()
+        facts = self.facts(planned.query)
+        return frozenset(attributed_speakers(planned.resolved.query, facts.speakers, facts.asker))
 
-            self._content = HybridRetriever(
-                self.store, self.embedder, self.settings.retrieval_k, mask_speakers=True,
-                cache=self.executor.vectors,
+    def _content_search(self, query: Query, prefer: frozenset[str]) -> Retrieval:
+        if not self.exchange:
+            if self._content is None:
+                from convmem.retrieval.baselines import HybridRetriever
+
+                self._content = HybridRetriever(
+                    self.store, self.embedder, self.settings.retrieval_k, mask_speakers=True,
+                    cache=self.executor.vectors,
+                )
+            return self._content.retrieve(query)
+        if self._fused is None:
+            self._fused = ContentSearch(
+                self.store, self.embedder, self.settings.retrieval_k, cache=self.executor.vectors,
+                weights=self.weights,
             )
-        return self._content.retrieve(query)
+        return self._fused.retrieve(query, prefer)

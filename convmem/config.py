@@ -25,8 +25,10 @@ def default_store_dir(environ: Mapping[str, str]) -> Path:
 
 
 CHOICES = {
-    "planner": ("rules", "llm", "auto"), "disambiguator": ("context", "llm", "auto"),
+    "planner": ("rules", "llm", "auto"),
+    "disambiguator": ("context", "llm", "auto"),
     "date_order": ("MDY", "DMY"),
+    "ranking": ("exchange", "v1"),
 }
 # Territories that write the month first ("05/06/2023" is May 6th); elsewhere the day comes
 # first.  Without a locale (unset, C or POSIX) the month comes first, as in the datasets.
@@ -63,7 +65,10 @@ class Settings:
     retrieval_k: int = 10  # content-only questions: hybrid top-k
     time_content_k: int = 5  # time+content questions: at most k of the rows the plan selects
     # keep rows scoring within this of the best (score: keyword overlap 0..1 + cosine); < 0: off
-    time_content_cutoff: float = 0.4
+    time_content_cutoff: float = 0.3
+    # exchange: replies rank with the questions they answer, attributed speakers first,
+    # normalised score fusion; v1: turns scored alone, reciprocal rank fusion
+    ranking: str = "exchange"
     # content-only answers need a turn at least this similar (cosine) to the question;
     # -1: the floor measured for the embedder (agent/relevance.py); below -1: no floor
     content_floor: float = -1.0

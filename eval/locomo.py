@@ -37,6 +37,7 @@ from convmem.retrieval.base import Query, Retrieval
 from convmem.storage.loaders import expand_paths, load_paths
 from convmem.storage.memory import MemoryStore
 from convmem.timeutil import parse_iso
+from eval.event_dates import event_date_block
 from eval.gate import GateSpec
 from eval.locomo_report import locomo_markdown
 from eval.metrics import recall
@@ -46,7 +47,7 @@ from eval.runner import EvalItem, ProgressFn, evaluate, run_config, write_output
 CATEGORY_LABELS = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 CATEGORY_ORDER = tuple(CATEGORY_LABELS.values())
 RECALL_KS = (5, 10, 20)
-DEFAULT_RETRIEVERS = "semantic@20,bm25@20,hybrid@20,agent"
+DEFAULT_RETRIEVERS = "semantic@20,bm25@20,hybrid@20,agent-v1,agent"
 ASKED_AT = (
     "each question is asked one minute after the last turn of the session that holds its"
     " last evidence turn (a QA item's own 'asked_at' wins when the data gives one)"
@@ -255,9 +256,11 @@ def run_locomo(
         items, audit = locomo_items(qas, store)
         retrievers = build_retrievers(names, store, cfg, llm)
         measured = evaluate(items, retrievers, progress, CATEGORY_ORDER, observe=ranked)
+        answers_by_id = {qa.item_id: qa.answer for qa in qas}
         for name, block in measured["retrievers"].items():
             block["recall_at_k"] = _ordered(ranked.recall_at_k(name, items))
             block["mean_list_length"] = round(ranked.mean_length(name), 2)
+            block["event_dates"] = event_date_block(store, items, answers_by_id, ranked.lists.get(name, {}))
         answer_block = _answers(qas, items, store, cfg, llm, out_dir, answers, context_budget, progress)
         embedder = store.embedder.name
     results: dict[str, Any] = {

@@ -74,6 +74,24 @@ def _evidence_note(evidence: dict[str, Any]) -> str:
     )
 
 
+def event_date_lines(results: dict[str, Any]) -> list[str]:
+    """Temporal questions: the resolved event date against the gold answer's date."""
+    rows = [
+        [name, str(b["event_dates"]["n"]), _pct(b["event_dates"]["parse_rate"]),
+         _pct(b["event_dates"]["equal"]), _pct(b["event_dates"]["within"])]
+        for name, b in results.get("retrievers", {}).items() if b.get("event_dates")
+    ]
+    if not rows:
+        return []
+    return [
+        "## Event dates of temporal questions", "",
+        "The date the first ranked turn answers with (its words' event time, else the day it was"
+        " said) against the gold answer's date, over the temporal questions whose gold answer"
+        " parses as a date (the parse rate); equal: same span, within: inside the gold span.", "",
+        *_md_table(["retriever", "temporal n", "gold parsed", "equal", "within"], rows),
+    ]
+
+
 def locomo_markdown(results: dict[str, Any]) -> str:
     """Recall at k, the evidence audit and answer quality (empty for other datasets)."""
     if results.get("dataset") != "locomo":
@@ -92,6 +110,7 @@ def locomo_markdown(results: dict[str, Any]) -> str:
     for key, title in (("normalised_examples", "Normalised"), ("unmatched_examples", "Unmatched")):
         if evidence.get(key):
             lines += ["", f"{title}: " + "; ".join(evidence[key])]
+    lines += ["", *event_date_lines(results)]
     answers = results.get("answers") or {}
     lines += ["", "## Answer quality", "", _answers_note(answers)]
     if answers.get("status") == "run":

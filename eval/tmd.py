@@ -35,7 +35,7 @@ from eval.runner import EvalItem, ProgressFn, evaluate, run_config, write_output
 
 SECTIONS = (("time_qs", "time"), ("ambiguous_time_qs", "ambiguous"), ("content_time_qs", "time_content"))
 CATEGORY_ORDER = tuple(category for _, category in SECTIONS)
-DEFAULT_RETRIEVERS = "agent,semantic@10,semantic@20,semantic@30,bm25@10"
+DEFAULT_RETRIEVERS = "agent,agent-v1,semantic@10,semantic@20,semantic@30,bm25@10"
 ANCHORING = "each question is asked at the start of its conversation's last session"
 
 

@@ -115,6 +115,14 @@ def test_a_follow_up_finds_what_was_said_a_minute_ago(store: MemoryStore, settin
     assert [v.split("#")[1] for v in sorted(store.vectors.all_ids())] == ["0", "1", "2", "3"]
 
 
+def test_a_chat_turn_gets_its_event_time_as_it_is_written(store: MemoryStore, settings: Settings) -> None:
+    ticks = iter(START + timedelta(minutes=i) for i in range(100))
+    chat = ChatSession(store, settings, clock=lambda: next(ticks), output=lambda _: None, speaker="Ana")
+    chat.handle("I started pottery classes yesterday.")
+    times = store.turn_times("chat", ["0"])["0"]
+    assert [(t.expression, t.start) for t in times] == [("yesterday", (START - timedelta(days=1)).date())]
+
+
 # ---- ask ---------------------------------------------------------------------------------
 
 @pytest.fixture

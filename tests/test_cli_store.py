@@ -74,3 +74,18 @@ def test_usage_errors_are_a_message_and_exit_2_not_a_traceback(
     code, _, err = run_cli(args, capsys)
     assert code == 2
     assert "Traceback" not in err and ("Missing" in err or "No such option" in err)
+
+
+def test_show_prints_the_event_times_of_turns(cli_env: Path, tmp_path: Path, capsys) -> None:
+    rows = [
+        {"conversation": "ev", "speaker": "Ann", "text": "I ran a charity race last Saturday!",
+         "timestamp": "2023-05-25T14:00:00", "session": 1},
+        {"conversation": "ev", "speaker": "Bo", "text": "Wow, how far?", "timestamp": "2023-05-25T14:01:00",
+         "session": 1},
+    ]
+    path = tmp_path / "ev.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert run_cli(["ingest", str(path)], capsys)[0] == 0
+    code, out, _ = run_cli(["show", "ev", "--session", "1"], capsys)
+    assert code == 0 and "event time: 'last Saturday' = Sat 20 May 2023 (day)" in out
+    assert out.count("event time") == 1

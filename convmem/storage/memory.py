@@ -23,6 +23,7 @@ from convmem.errors import (
     StoreCorruptError,
     StoreMissingError,
 )
+from convmem.eventtime import EventTime
 from convmem.storage.tables import TurnTables, stats_of
 from convmem.storage.vectors import COLLECTION, VectorIndex
 from convmem.types import Conversation, Session, StoreStats, Turn, split_vector_id, vector_id
@@ -136,6 +137,13 @@ class MemoryStore:
 
     def turns(self, conversation_id: str, session_index: int | None = None) -> list[Turn]:
         return self.tables.turns(conversation_id, session_index)
+
+    def turn_times(
+        self, conversation_id: str, turn_ids: Sequence[str] | None = None
+    ) -> dict[str, list[EventTime]]:
+        """Event times (the days a turn's words refer to, ``convmem.eventtime``) by turn id,
+        for ``turn_ids`` or the whole conversation; turns that name no time are absent."""
+        return self.tables.turn_times(conversation_id, turn_ids)
 
     # ---- ingest -----------------------------------------------------------------------
     def ingest(

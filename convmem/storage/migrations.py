@@ -101,6 +101,13 @@ def _session_start_in_view(con: duckdb.DuckDBPyConnection) -> None:
 def _turn_roles(con: duckdb.DuckDBPyConnection) -> None:
     """Mark each turn's role: ingested turns stay 'said'; a chat adds 'question' / 'answer'."""
     con.execute("ALTER TABLE turns ADD COLUMN role VARCHAR DEFAULT 'said'")
+def _turn_times(con: duckdb.DuckDBPyConnection) -> None:
+    """Event times: the days each turn's words refer to (convmem.eventtime), filled for
+    the turns already stored; ingest fills them for new turns."""
+    from convmem.storage.event_times import create_turn_times, fill_turn_times
+
+    create_turn_times(con)
+    fill_turn_times(con)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -108,6 +115,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "turns_time_view", _time_view),
     Migration(3, "session_start_in_time_view", _session_start_in_view),
     Migration(4, "turn_roles", _turn_roles),
+    Migration(5, "turn_event_times", _turn_times),
 )
 
 

@@ -12,6 +12,8 @@ import duckdb
 import pyarrow as pa
 
 from convmem.errors import StoreCorruptError
+from convmem.eventtime import EventTime
+from convmem.storage.event_times import insert_turn_times, read_turn_times
 from convmem.storage.migrations import migrate
 from convmem.types import SAID, Conversation, Session, StoreStats, Turn
 
@@ -177,6 +179,11 @@ class TurnTables:
         ).fetchall()
         return {r[0]: (int(r[1]), r[2], r[3], r[4]) for r in rows}
 
+    def turn_times(
+        self, conversation_id: str, turn_ids: Sequence[str] | None = None
+    ) -> dict[str, list[EventTime]]:
+        return read_turn_times(self.con, conversation_id, turn_ids)
+
     def pending_vector_ids(self) -> list[str]:
         return [r[0] for r in self.con.execute("SELECT vector_id FROM pending_vectors").fetchall()]
 
@@ -219,6 +226,7 @@ class TurnTables:
                 )
             if new_turns:
                 self._insert_turns(new_turns)
+                insert_turn_times(con, new_turns)
             for conv in conversations:
                 self._refresh_sessions(conv.conversation_id)
             self.clear_pending(vector_ids)
@@ -266,7 +274,7 @@ class TurnTables:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            for table in ("turns", "sessions", "conversations"):
+            for table in ("turn_times", "turns", "sessions", "conversations"):
                 con.execute(f"DELETE FROM {table} WHERE conversation_id = ?", [conversation_id])
             con.execute("COMMIT")
         except BaseException:
