@@ -5,7 +5,7 @@
 #   1. a typo fixed by moving the cursor (Ctrl-A to the start, Right, insert a letter);
 #   2. Up recalls the previous line in the same chat;
 #   3. a second chat on the same store recalls the first chat's line with Up (history per store).
-# Prints each check and exits non-zero if one fails.  Needs tmux; PYTHON picks the
+# Prints each of its 10 checks and exits non-zero if one fails.  Needs tmux; PYTHON picks the
 # interpreter (default .venv/bin/python, else python3).  Uses a temp store, hash embedder.
 #
 #   scripts/tmux_chat_check.sh            # from the repository root

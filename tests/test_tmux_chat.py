@@ -21,4 +21,4 @@ def test_line_editing_and_history_in_tmux() -> None:
         capture_output=True, text=True, timeout=180,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "FAIL" not in done.stdout and done.stdout.count("ok   ") == 9
+    assert "FAIL" not in done.stdout and done.stdout.count("ok   ") == 10

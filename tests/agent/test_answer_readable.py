@@ -119,7 +119,10 @@ def test_locomo_third_session_recap_leads_with_a_topic_and_when_with_a_date(tmp_
         assert recap.evidence.route == "time" and len(quoted) >= 5
         assert not is_reaction(quoted[0], common) and "Wow" not in quoted[0]
         when = agent.ask(Query("26", "When did Caroline go to the LGBTQ support group?", now))
-        assert when.text.startswith("From memory (on Monday 8 May 2023, the day it was said")
+        # "I went to a LGBTQ support group yesterday", said on Monday 8 May: the event day leads
+        assert when.text.startswith(
+            'From memory (on Sunday 7 May 2023, the day the turn talks about, "yesterday"; said Monday 8 May 2023'
+        )
 
 
 def test_the_llm_is_asked_for_topics_per_session_on_a_recap_and_keeps_its_citations() -> None:
