@@ -193,7 +193,8 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
     def ago(m: re.Match[str]) -> DaySpan | int:
         n, unit = count_of(m.group("n")), m.group("unit").rstrip("s")
         if unit == "day":
-            return n
+            # Computed here so that N days before asking beyond the calendar raises in the scan.
+            return n if now - timedelta(days=n + 1) <= now else None
         if unit == "week":
             return week_span(monday - timedelta(days=7 * n))
         return month_span(month_shift(today, -n))

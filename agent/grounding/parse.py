@@ -9,7 +9,7 @@ from agent.grounding.normalize import normalize
 from agent.grounding.scanner import Scanner
 from agent.grounding.sessions import scan_sessions
 from agent.grounding.speakers import scan_speakers
-from agent.grounding.types import ConversationFacts, Grounding
+from agent.grounding.types import ConversationFacts, Grounding, Window
 
 # Words that frame a question about memory without saying what it is about.
 SCAFFOLDING = frozenset(
@@ -61,10 +61,12 @@ def ground(question: str, facts: ConversationFacts) -> Grounding:
     session_spans, pick, position = scan_sessions(scanner)
     calendar = scan_calendar(scanner, facts)
     speakers = scan_speakers(scanner, facts)
+    # A time beyond the calendar or the store's reach selects nothing: an empty window.
+    empty = [Window(facts.asked_at, facts.asked_at)] if scanner.out_of_range else []
     return Grounding(
         day_spans=calendar.spans,
         days_ago=calendar.days_ago,
-        windows=calendar.windows,
+        windows=[*calendar.windows, *empty],
         weekdays=calendar.weekdays,
         parts_of_day=calendar.parts,
         session_spans=session_spans,
