@@ -190,7 +190,7 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
     for found in [*scanner.scan(ROLLING, rolling), *scanner.scan(PAST_N, rolling)]:
         (spans if isinstance(found, DaySpan) else windows).append(found)
 
-    def ago(m: re.Match[str]) -> DaySpan | int:
+    def ago(m: re.Match[str]) -> DaySpan | int | None:
         n, unit = count_of(m.group("n")), m.group("unit").rstrip("s")
         if unit == "day":
             # Computed here so that N days before asking beyond the calendar raises in the scan.
