@@ -15,9 +15,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from convmem.compose import open_store
 from convmem.config import Settings
+from convmem.display import visible
 from convmem.errors import ConfigError, ConvmemError
 from convmem.storage.loaders import FORMATS, load_paths
 from convmem.storage.memory import MemoryStore
@@ -39,6 +41,15 @@ StoreOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 T = TypeVar("T")
+
+
+def plain(text: object, style: str = "") -> Text:
+    """Stored, model or user text as it is: never read as Rich markup, controls shown."""
+    return Text(visible(str(text)), style=style)
+
+
+def labelled(label: str, value: object) -> Text:
+    return Text.assemble((label, "bold"), ": ", plain(value))
 
 
 def settings(store: Path | None = None, **overrides: Any) -> Settings:
@@ -116,7 +127,7 @@ def sessions(
         ]
         print(json.dumps(rows))
         return
-    table = Table("session", "start", "weekday", "turns", title=f"conversation {conversation}")
+    table = Table("session", "start", "weekday", "turns", title=plain(f"conversation {conversation}"))
     for s in found:
         table.add_row(str(s.index), s.start.strftime("%Y-%m-%d %H:%M"), s.weekday, str(s.turn_count))
     console.print(table)
@@ -139,8 +150,10 @@ def show(
         raise _unknown_conversation(conversation, known)
     for turn in turns:
         console.print(
-            f"[dim]{turn.turn_id:>6} s{turn.session_index} {turn.spoken_at:%a %Y-%m-%d %H:%M}[/dim]"
-            f" [bold]{turn.speaker}[/bold]: {turn.text}",
+            Text.assemble(
+                plain(f"{turn.turn_id:>6} s{turn.session_index} {turn.spoken_at:%a %Y-%m-%d %H:%M}", "dim"),
+                " ", plain(turn.speaker, "bold"), ": ", plain(turn.text),
+            ),
             highlight=False,
         )
 
@@ -172,7 +185,7 @@ def forget(
         if memory.conversation(conversation) is None:
             raise _unknown_conversation(conversation, memory.conversation_ids())
         removed = memory.forget(conversation)
-    console.print(f"forgot conversation {conversation}: {removed} turns")
+    console.print(plain(f"forgot conversation {conversation}: {removed} turns"))
 
 
 def _demo_settings(store: Path | None) -> Settings:
@@ -196,7 +209,7 @@ def demo(store: StoreOpt = None) -> None:
         _load_demo(memory, cfg)
         found = memory.sessions(DEMO_CONVERSATION_ID)
         numbers = memory.stats().as_dict()
-    console.print(f"demo memory at {cfg.store}: {numbers}")
+    console.print(plain(f"demo memory at {cfg.store}: {numbers}"))
     table = Table("session", "start", "weekday", "turns", title="conversation demo")
     for s in found:
         table.add_row(str(s.index), s.start.strftime("%Y-%m-%d %H:%M"), s.weekday, str(s.turn_count))
@@ -309,7 +322,7 @@ def _render_eval(results: dict[str, Any], out: Path) -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    console.print(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'report.html'}")
+    console.print(plain(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'report.html'}"))
     comparison = results.get("comparison")
     if comparison and comparison["passed"]:
         console.print(comparison["message"], highlight=False)
@@ -369,7 +382,7 @@ def bench_scale(
             shutil.rmtree(temp, ignore_errors=True)
     write(results)
     print(scale_markdown(results))
-    console.print(f"wrote {out / 'scale.json'}, {out / 'scale.md'} and {out / 'scale.html'}")
+    console.print(plain(f"wrote {out / 'scale.json'}, {out / 'scale.md'} and {out / 'scale.html'}"))
 
 
 generate_app = typer.Typer(help="Generate conversations and evaluation questions.", no_args_is_help=True)
@@ -443,7 +456,7 @@ def generate_questions_command(
     )
     with open_store(cfg) as memory, progress_bar("conversations") as progress:
         count = write_question_set(memory, out, fmt, config, conversation, _generation_model(cfg), progress)
-    console.print(f"wrote {count} {'items' if fmt == 'tmd' else 'questions'} to {out}")
+    console.print(plain(f"wrote {count} {'items' if fmt == 'tmd' else 'questions'} to {out}"))
 
 
 @generate_app.command("fidelity")
@@ -510,22 +523,22 @@ def retrieve(
     if explain:
         console.print(f"[bold]route[/bold]: {found.route or 'baseline'}")
         if found.rewritten_query and found.rewritten_query != question:
-            console.print(f"[bold]rewritten[/bold]: {found.rewritten_query}", highlight=False)
+            console.print(labelled("rewritten", found.rewritten_query), highlight=False)
         if found.plan is not None:
-            console.print("[bold]chain[/bold]: " + " -> ".join(found.plan.describe()), highlight=False)
+            console.print(labelled("chain", " -> ".join(found.plan.describe())), highlight=False)
         if found.sql:
-            console.print(f"[bold]sql[/bold]:\n{found.sql}", highlight=False)
-            console.print(f"[bold]params[/bold]: {[str(p) for p in found.params]}", highlight=False)
+            console.print(labelled("sql", "\n" + found.sql), highlight=False)
+            console.print(labelled("params", [str(p) for p in found.params]), highlight=False)
         for note in found.notes:
-            console.print(f"[dim]{note}[/dim]", highlight=False)
+            console.print(plain(note, "dim"), highlight=False)
     table = Table("turn", "session", "when", "speaker", "text", "score", title=f"{len(found.turn_ids)} turn(s)")
     scores: list[float | None] = list(found.scores) or [None] * len(found.turn_ids)
     for turn_id, score in zip(found.turn_ids, scores, strict=False):
         turn = turns.get(turn_id)
         if turn is None:
             continue
-        table.add_row(turn_id, str(turn.session_index), f"{turn.spoken_at:%a %Y-%m-%d %H:%M}",
-                      turn.speaker, turn.text[:120], "" if score is None else f"{score:.2f}")
+        table.add_row(plain(turn_id), str(turn.session_index), f"{turn.spoken_at:%a %Y-%m-%d %H:%M}",
+                      plain(turn.speaker), plain(turn.text[:120]), "" if score is None else f"{score:.2f}")
     console.print(table)
 
 
@@ -534,8 +547,9 @@ NowOpt = Annotated[str | None, typer.Option("--now", help="The time it is (ISO 8
 
 
 def _write(text: str) -> None:
-    """Plain text to stdout as it comes (answers stream), never read as rich markup."""
-    sys.stdout.write(text)
+    """Plain text to stdout as it comes (answers stream), never read as rich markup, with
+    control characters shown rather than obeyed."""
+    sys.stdout.write(visible(text))
     sys.stdout.flush()
 
 
@@ -641,7 +655,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except ConvmemError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        err_console.print(Text.assemble(("error:", "red"), " ", plain(exc.message)), highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
