@@ -82,7 +82,7 @@ def ingest(
 ) -> None:
     """Add conversations to memory (atomic and idempotent)."""
     cfg = settings(store)
-    conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute)
+    conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute, cfg.max_turn_chars)
     with open_store(cfg, create=True) as memory, progress_bar("embedding") as progress:
         report = memory.ingest(conversations, progress=progress)
         stats = memory.stats()
