@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from convmem.compose import open_store
+from convmem.compose import open_store as _open_store
 from convmem.config import Settings
 from convmem.display import visible
 from convmem.errors import ConfigError, ConvmemError
@@ -41,6 +41,14 @@ StoreOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 T = TypeVar("T")
+
+
+def open_store(cfg: Settings, create: bool = False, repair: bool = False) -> MemoryStore:
+    """The store, with any note on how it opened (read-only, repaired) on stderr."""
+    memory = _open_store(cfg, create=create, repair=repair)
+    for note in memory.notes:
+        err_console.print(plain(note, "yellow"), highlight=False, soft_wrap=True)
+    return memory
 
 
 def plain(text: object, style: str = "") -> Text:
@@ -164,8 +172,11 @@ def doctor(
     check_only: Annotated[bool, typer.Option("--check", help="Report only; do not repair.")] = False,
 ) -> None:
     """Check that DuckDB and Chroma agree; rebuild the vector side from DuckDB if not."""
-    with open_store(settings(store)) as memory, progress_bar("re-embedding") as progress:
+    with open_store(settings(store), repair=not check_only) as memory, progress_bar("re-embedding") as progress:
+        shown = len(memory.notes)
         report = memory.doctor(repair=not check_only, progress=progress)
+        for note in memory.notes[shown:]:  # found while checking
+            err_console.print(plain(note, "yellow"), highlight=False, soft_wrap=True)
     status = "ok" if report.healthy else ("repaired" if report.repaired else "out of step")
     console.print(
         f"{status}: {report.turns} turns, {report.vectors} vectors,"

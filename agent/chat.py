@@ -81,6 +81,7 @@ class ChatSession:
         self.agent = agent or Agent(store, settings, llm)
         self.history: list[DialogueTurn] = []
         self.last: AgentAnswer | None = None
+        self.unsaid: str | None = None  # a line that could not be stored, kept to retry
         existing = store.tables.existing_turns(conversation_id)
         sessions = store.sessions(conversation_id)
         self.is_new = not sessions
@@ -113,7 +114,7 @@ class ChatSession:
 
     def handle(self, line: str) -> bool:
         """One line of input; ``False`` when the chat should end."""
-        text = line.strip()
+        text = line.strip() or self.unsaid or ""
         if not text:
             return True
         if text.startswith("/"):
@@ -122,11 +123,18 @@ class ChatSession:
             self.say(text)
         except ConvmemError as exc:
             self.output(f"error: {exc.message}\n")
+            if self.unsaid == text:
+                self.output("Your line was not stored; it is kept: press Enter to send it again.\n")
         return True
 
     def say(self, text: str) -> AgentAnswer:
         """Store the user's turn, answer it (streaming to the output), store the answer."""
-        asked = self._store_turn(self.speaker, text)
+        try:
+            asked = self._store_turn(self.speaker, text)
+        except ConvmemError:
+            self.unsaid = text
+            raise
+        self.unsaid = None
         query = Query(
             self.conversation_id, text, asked.spoken_at, tuple(self.history[-CONTEXT_TURNS:]),
             speaker=self.speaker, current_session=self.session_index,
