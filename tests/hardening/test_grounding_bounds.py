@@ -102,3 +102,23 @@ def test_any_question_grounds_plans_and_runs_or_raises_our_error(
     except ConvmemError:
         return
     assert all(isinstance(t, str) for t in found.turn_ids)
+
+
+def test_the_cli_and_a_running_chat_survive_every_huge_offset(cli_env, tmp_path, capsys, monkeypatch) -> None:
+    import io
+
+    from tests.fixtures import run_cli
+
+    log = write_json(tmp_path / "c.json", tmd_log(sessions=4, turns=4))
+    assert run_cli(["ingest", str(log)], capsys)[0] == 0
+    for question in HUGE:
+        code, out, err = run_cli(["retrieve", question, "-c", "c", "--now", "2023-05-14T09:00"], capsys)
+        assert code == 0 and "Traceback" not in err, (question, err)
+    code, _, err = run_cli(["retrieve", "what did we discuss in December?", "-c", "c",
+                            "--now", "9999-12-31T23:59:59"], capsys)
+    assert code == 0 and err == ""
+    script = "".join(q + "\n" for q in HUGE) + "what did we talk about in our second session?\n/quit\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    code, out, err = run_cli(["chat", "-c", "c", "--as", "Ana", "--now", "2023-05-20T09:00"], capsys)
+    assert code == 0 and "Traceback" not in out + err
+    assert out.count("you>") == len(HUGE) + 2 and "Session 2" in out

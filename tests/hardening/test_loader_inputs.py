@@ -136,3 +136,11 @@ def test_any_locomo_turn_loads_or_is_an_input_error(tmp_path: Path, turn: dict[s
     data = locomo_conversation()
     data["conversation"]["session_1"] = [turn]
     _load(tmp_path, "l.json", json.dumps(data), "auto")
+
+
+def test_the_license_is_an_spdx_string() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "Apache-2.0"  # a table is deprecated by setuptools
+    assert any(r.startswith("setuptools>=77") for r in project["build-system"]["requires"])
