@@ -15,6 +15,14 @@ COMPLETION = {
     "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}],
     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
 }
+_CHUNK = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m"}
+SSE = {
+    "sse": [json.dumps({**_CHUNK, "choices": [{"index": 0, "delta": {"content": part}}]}) for part in ("hel", "lo")]
+    + [json.dumps({**_CHUNK, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}),
+       "[DONE]"],
+    "sse_garbage": [json.dumps({**_CHUNK, "choices": [{"index": 0, "delta": {"content": "hi"}}]}), "{not json"],
+    "sse_wrong_shape": [json.dumps({**_CHUNK, "choices": [{"index": 0, "delta": {"content": 5}}]})],
+}
 MODELS = {"object": "list", "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "x"}]}
 
 
@@ -67,6 +75,14 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                 except OSError:
                     return
+            return
+        if mode.startswith("sse") and not self.path.endswith("/models"):
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.end_headers()
+            for event in SSE[mode]:
+                self.wfile.write(f"data: {event}\n\n".encode())
+                self.wfile.flush()
             return
         kind, body = reply(mode, self.path)
         self.send_response(200)

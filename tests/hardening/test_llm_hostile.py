@@ -44,6 +44,17 @@ def test_a_malformed_reply_is_an_llm_output_error(mode: str) -> None:
 def test_a_well_formed_reply_still_parses() -> None:
     with hostile_server("ok") as server:
         assert client(server.base_url).complete(ChatRequest.of("hi")).text == "hello"
+    with hostile_server("sse") as server:
+        llm = client(server.base_url)
+        assert list(llm.stream(ChatRequest.of("hi", purpose="answer"))) == ["hel", "lo"]
+        usage = llm.usage()["answer"]
+        assert (usage.prompt_tokens, usage.completion_tokens, usage.estimated_calls) == (3, 2, 0)
+
+
+@pytest.mark.parametrize("mode", ["sse_garbage", "sse_wrong_shape"])
+def test_a_malformed_stream_event_is_an_llm_output_error(mode: str) -> None:
+    with hostile_server(mode) as server, pytest.raises(LLMOutputError):
+        list(client(server.base_url).stream(ChatRequest.of("hi")))
 
 
 @pytest.mark.parametrize("mode", ["trickle", "silent"])
