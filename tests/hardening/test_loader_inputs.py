@@ -27,7 +27,8 @@ def jsonl(*rows: object) -> str:
 BAD_FILES = [
     ("surrogate.jsonl", jsonl('{"conversation": "c", "speaker": "u", "text": "bad \\ud800 here", "timestamp": "2024-01-01T10:00"}'), "line 1: text: holds a lone surrogate"),
     ("surrogate_id.jsonl", jsonl({**LINE, "conversation": "c\ud83d"}), "lone surrogate"),
-    ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ("deep.json", "[" * 30_000 + "]" * 30_000, "nested too deeply"),
+    ("long_string.json", json.dumps({**locomo_conversation(), "x": "w" * 300_000}), "holds a string longer than the turn limit"),
     ("deep.jsonl", "[" * 30_000 + "]" * 30_000 + "\n", "line 1: JSON nested too deeply"),
     ("string_conv.json", json.dumps({"conversation": "just a string", "sample_id": "s"}), "conversation: expected an object"),
     ("list_of_strings.json", json.dumps([{"conversation": "x"}]), "[0]conversation: expected an object"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from convmem.errors import InputFormatError
@@ -59,6 +60,13 @@ def _load_file(
         raise InputFormatError(path, "", f"cannot read file ({exc.__class__.__name__})") from None
     if fmt == "jsonl" or (fmt == "auto" and path.suffix == ".jsonl"):
         return load_jsonl(path, raw.splitlines(), gap_minutes, max_turn_chars)
+    # A turn too long for the limit shows, before parsing, as a long run without a quote
+    # (parsing a 50 MB string costs ~20x its size); a run of escaped quotes is caught later.
+    if re.search(f'[^"]{{{6 * max_turn_chars + 4096}}}', raw):
+        raise InputFormatError(
+            path, "", f"holds a string longer than the turn limit of {max_turn_chars:,}"
+            " characters; split the turn, or raise CONVMEM_MAX_TURN_CHARS"
+        )
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
