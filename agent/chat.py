@@ -82,6 +82,7 @@ class ChatSession:
         self.history: list[DialogueTurn] = []
         self.last: AgentAnswer | None = None
         self.unsaid: str | None = None  # a line that could not be stored, kept to retry
+        self.max_turn_chars = settings.max_turn_chars
         existing = store.tables.existing_turns(conversation_id)
         sessions = store.sessions(conversation_id)
         self.is_new = not sessions
@@ -129,6 +130,11 @@ class ChatSession:
 
     def say(self, text: str) -> AgentAnswer:
         """Store the user's turn, answer it (streaming to the output), store the answer."""
+        if len(text) > self.max_turn_chars:
+            raise InputFormatError(
+                "your line", "", f"{len(text):,} characters are more than the turn limit of"
+                f" {self.max_turn_chars:,}; send it in parts, or raise CONVMEM_MAX_TURN_CHARS"
+            )
         try:
             asked = self._store_turn(self.speaker, text)
         except ConvmemError:

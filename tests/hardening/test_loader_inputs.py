@@ -145,3 +145,15 @@ def test_the_license_is_an_spdx_string() -> None:
     project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     assert project["project"]["license"] == "Apache-2.0"  # a table is deprecated by setuptools
     assert any(r.startswith("setuptools>=77") for r in project["build-system"]["requires"])
+
+
+def test_the_chat_refuses_a_line_over_the_limit_and_goes_on(cli_env: Path, capsys, monkeypatch) -> None:
+    import io
+
+    monkeypatch.setenv("CONVMEM_MAX_TURN_CHARS", "50")
+    monkeypatch.setattr("sys.stdin", io.StringIO("w" * 80 + "\nI planted tulips.\n/quit\n"))
+    code, out, _ = run_cli(["chat", "--now", "2024-03-01T10:00"], capsys)
+    assert code == 0 and "80 characters are more than the turn limit of 50" in out
+    assert "press Enter" not in out
+    code, out, _ = run_cli(["show", "chat"], capsys)
+    assert "I planted tulips." in out and "w" * 80 not in out
