@@ -23,7 +23,7 @@ from typing import Any
 from agent.answer import TextSink
 from agent.pipeline import Agent, AgentAnswer
 from convmem.config import Settings
-from convmem.errors import ConfigError, ConvmemError, InputFormatError
+from convmem.errors import ConfigError, ConvmemError, InputFormatError, StoreError
 from convmem.retrieval.base import Query
 from convmem.storage.memory import MemoryStore
 from convmem.types import Conversation, DialogueTurn, Turn
@@ -137,7 +137,7 @@ class ChatSession:
             )
         try:
             asked = self._store_turn(self.speaker, text)
-        except ConvmemError:
+        except StoreError:  # e.g. a full disk: the same line can succeed later
             self.unsaid = text
             raise
         self.unsaid = None
