@@ -26,8 +26,9 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from convmem.compose import open_store
+from convmem.compose import open_store as _open_store
 from convmem.config import Settings
+from convmem.display import visible
 from convmem.errors import ConfigError, ConvmemError
 from convmem.storage.loaders import FORMATS, load_paths
 from convmem.storage.memory import MemoryStore
@@ -84,6 +85,23 @@ class _RateColumn(ProgressColumn):
         if speed is None and task.completed and task.elapsed:  # one update so far: the average
             speed = task.completed / task.elapsed
         return Text("" if speed is None else f"{speed:,.0f} {self.unit}/s", style="progress.data.speed")
+
+
+def open_store(cfg: Settings, create: bool = False, repair: bool = False) -> MemoryStore:
+    """The store, with any note on how it opened (read-only, repaired) on stderr."""
+    memory = _open_store(cfg, create=create, repair=repair)
+    for note in memory.notes:
+        err_console.print(plain(note, "yellow"), highlight=False, soft_wrap=True)
+    return memory
+
+
+def plain(text: object, style: str = "") -> Text:
+    """Stored, model or user text as it is: never read as Rich markup, controls shown."""
+    return Text(visible(str(text)), style=style)
+
+
+def labelled(label: str, value: object) -> Text:
+    return Text.assemble((label, "bold"), ": ", plain(value))
 
 
 @contextmanager
@@ -174,7 +192,7 @@ def ingest(
     _QUIET["on"] = _QUIET["on"] or quiet
     cfg = settings(store)
     with progress_bar("reading files", unit="files") as progress:
-        conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute, progress)
+        conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute, progress, cfg.max_turn_chars)
     conversations = _renamed(conversations, conversation_id, id_prefix)
     with _server(cfg) as server:
         if server is not None:
@@ -256,7 +274,7 @@ def sessions(
         ]
         print(json.dumps(rows))
         return
-    table = Table("session", "start", "weekday", "turns", title=f"conversation {conversation}")
+    table = Table("session", "start", "weekday", "turns", title=plain(f"conversation {conversation}"))
     for s in found:
         table.add_row(str(s.index), s.start.strftime("%Y-%m-%d %H:%M"), s.weekday, str(s.turn_count))
     console.print(table)
@@ -280,12 +298,14 @@ def show(
         raise _unknown_conversation(conversation, known)
     for turn in turns:
         console.print(
-            f"[dim]{turn.turn_id:>6} s{turn.session_index} {turn.spoken_at:%a %Y-%m-%d %H:%M}[/dim]"
-            f" [bold]{turn.speaker}[/bold]: {turn.text}",
+            Text.assemble(
+                plain(f"{turn.turn_id:>6} s{turn.session_index} {turn.spoken_at:%a %Y-%m-%d %H:%M}", "dim"),
+                " ", plain(turn.speaker, "bold"), ": ", plain(turn.text),
+            ),
             highlight=False,
         )
         for event in event_times.get(turn.turn_id, []):
-            console.print(f"[dim]{'':>6}    event time: {event.expression!r} = {event.describe()} ({event.kind})[/dim]",
+            console.print(plain(f"{'':>6}    event time: {event.expression!r} = {event.describe()} ({event.kind})", "dim"),
                           highlight=False)
 
 
@@ -295,8 +315,11 @@ def doctor(
     check_only: Annotated[bool, typer.Option("--check", help="Report only; do not repair.")] = False,
 ) -> None:
     """Check that DuckDB and Chroma agree; rebuild the vector side from DuckDB if not."""
-    with open_store(settings(store)) as memory, progress_bar("re-embedding") as progress:
+    with open_store(settings(store), repair=not check_only) as memory, progress_bar("re-embedding") as progress:
+        shown = len(memory.notes)
         report = memory.doctor(repair=not check_only, progress=progress)
+        for note in memory.notes[shown:]:  # found while checking
+            err_console.print(plain(note, "yellow"), highlight=False, soft_wrap=True)
     status = "ok" if report.healthy else ("repaired" if report.repaired else "out of step")
     console.print(
         f"{status}: {report.turns} turns, {report.vectors} vectors,"
@@ -322,7 +345,7 @@ def forget(
             err_console.print(f"kept conversation {conversation} (--yes deletes without asking)")
             raise typer.Exit(1)
         removed = memory.forget(conversation)
-    console.print(f"forgot conversation {conversation}: {removed} turns")
+    console.print(plain(f"forgot conversation {conversation}: {removed} turns"))
 
 
 def _demo_settings(store: Path | None) -> Settings:
@@ -351,7 +374,7 @@ def demo(
         _load_demo(memory, cfg)
         found = memory.sessions(DEMO_CONVERSATION_ID)
         numbers = memory.stats().as_dict()
-    console.print(f"demo memory at {cfg.store}: {numbers}")
+    console.print(plain(f"demo memory at {cfg.store}: {numbers}"))
     table = Table("session", "start", "weekday", "turns", title="conversation demo")
     for s in found:
         table.add_row(str(s.index), s.start.strftime("%Y-%m-%d %H:%M"), s.weekday, str(s.turn_count))
@@ -485,7 +508,7 @@ def _render_eval(results: dict[str, Any], out: Path) -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    console.print(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'report.html'}")
+    console.print(plain(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'report.html'}"))
     comparison = results.get("comparison")
     if comparison and comparison["passed"]:
         console.print(comparison["message"], highlight=False)
@@ -545,7 +568,7 @@ def bench_scale(
             shutil.rmtree(temp, ignore_errors=True)
     write(results)
     print(scale_markdown(results))
-    console.print(f"wrote {out / 'scale.json'}, {out / 'scale.md'} and {out / 'scale.html'}")
+    console.print(plain(f"wrote {out / 'scale.json'}, {out / 'scale.md'} and {out / 'scale.html'}"))
 
 
 generate_app = typer.Typer(help="Generate conversations and evaluation questions.", no_args_is_help=True)
@@ -619,7 +642,7 @@ def generate_questions_command(
     )
     with open_store(cfg) as memory, progress_bar("conversations") as progress:
         count = write_question_set(memory, out, fmt, config, conversation, _generation_model(cfg), progress)
-    console.print(f"wrote {count} {'items' if fmt == 'tmd' else 'questions'} to {out}")
+    console.print(plain(f"wrote {count} {'items' if fmt == 'tmd' else 'questions'} to {out}"))
 
 
 @generate_app.command("fidelity")
@@ -699,28 +722,28 @@ def retrieve(
     if explain:
         console.print(f"[bold]route[/bold]: {found.route or 'baseline'}")
         if found.rewritten_query and found.rewritten_query != question:
-            console.print(f"[bold]rewritten[/bold]: {found.rewritten_query}", highlight=False)
+            console.print(labelled("rewritten", found.rewritten_query), highlight=False)
         if found.plan is not None:
-            console.print("[bold]chain[/bold]: " + " -> ".join(found.plan.describe()), highlight=False)
+            console.print(labelled("chain", " -> ".join(found.plan.describe())), highlight=False)
         if found.sql:
-            console.print(f"[bold]sql[/bold]:\n{found.sql}", highlight=False)
-            console.print(f"[bold]params[/bold]: {[str(p) for p in found.params]}", highlight=False)
+            console.print(labelled("sql", "\n" + found.sql), highlight=False)
+            console.print(labelled("params", [str(p) for p in found.params]), highlight=False)
         for note in found.notes:
-            console.print(f"[dim]{note}[/dim]", highlight=False)
+            console.print(plain(note, "dim"), highlight=False)
         for turn_id in found.turn_ids:
             for event in event_times.get(turn_id, []):
-                console.print(f"[dim]event time of {turn_id}: {event.expression!r} = {event.describe()}[/dim]",
+                console.print(plain(f"event time of {turn_id}: {event.expression!r} = {event.describe()}", "dim"),
                               highlight=False)
     if found.note:
-        console.print(f"[yellow]{found.note}[/yellow]", highlight=False)
+        console.print(plain(found.note, "yellow"), highlight=False)
     table = Table("turn", "session", "when", "speaker", "text", "score", title=f"{len(found.turn_ids)} turn(s)")
     scores: list[float | None] = list(found.scores) or [None] * len(found.turn_ids)
     for turn_id, score in zip(found.turn_ids, scores, strict=False):
         turn = turns.get(turn_id)
         if turn is None:
             continue
-        table.add_row(turn_id, str(turn.session_index), f"{turn.spoken_at:%a %Y-%m-%d %H:%M}",
-                      turn.speaker, turn.text[:120], "" if score is None else f"{score:.2f}")
+        table.add_row(plain(turn_id), str(turn.session_index), f"{turn.spoken_at:%a %Y-%m-%d %H:%M}",
+                      plain(turn.speaker), plain(turn.text[:120]), "" if score is None else f"{score:.2f}")
     console.print(table)
 
 
@@ -729,8 +752,9 @@ NowOpt = Annotated[str | None, typer.Option("--now", help="The time it is (ISO 8
 
 
 def _write(text: str) -> None:
-    """Plain text to stdout as it comes (answers stream), never read as rich markup."""
-    sys.stdout.write(text)
+    """Plain text to stdout as it comes (answers stream), never read as rich markup, with
+    control characters shown rather than obeyed."""
+    sys.stdout.write(visible(text))
     sys.stdout.flush()
 
 
@@ -947,7 +971,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except ConvmemError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        err_console.print(Text.assemble(("error:", "red"), " ", plain(exc.message)), highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -31,7 +31,7 @@ from agent.answer import TextSink
 from agent.pipeline import Agent, AgentAnswer
 from agent.utterance import about_the_chat, classify
 from convmem.config import Settings
-from convmem.errors import ConfigError, ConvmemError, InputFormatError
+from convmem.errors import ConfigError, ConvmemError, InputFormatError, StoreError
 from convmem.retrieval.base import Query
 from convmem.storage.memory import MemoryStore
 from convmem.types import ANSWER, QUESTION, SAID, Conversation, DialogueTurn, Turn
@@ -91,6 +91,8 @@ class ChatSession:
         self.agent = agent or Agent(store, settings, llm)
         self.history: list[DialogueTurn] = []
         self.last: AgentAnswer | None = None
+        self.unsaid: str | None = None  # a line that could not be stored, kept to retry
+        self.max_turn_chars = settings.max_turn_chars
         existing = store.tables.existing_turns(conversation_id)
         sessions = store.sessions(conversation_id)
         self.is_new = not sessions
@@ -123,7 +125,7 @@ class ChatSession:
 
     def handle(self, line: str) -> bool:
         """One line of input; ``False`` when the chat should end."""
-        text = line.strip()
+        text = line.strip() or self.unsaid or ""
         if not text:
             return True
         if text.startswith("/"):
@@ -132,19 +134,31 @@ class ChatSession:
             self.say(text)
         except ConvmemError as exc:
             self.output(f"error: {exc.message}\n")
+            if self.unsaid == text:
+                self.output("Your line was not stored; it is kept: press Enter to send it again.\n")
         return True
 
     def say(self, text: str) -> AgentAnswer | None:
         """Store the user's turn; answer a question (streaming to the output) or acknowledge
         a statement; store the reply.  Returns the answer (``None`` for a statement)."""
-        if classify(text) == "statement":
-            self._store_turn(self.speaker, text, SAID)
+        if len(text) > self.max_turn_chars:
+            raise InputFormatError(
+                "your line", "", f"{len(text):,} characters are more than the turn limit of"
+                f" {self.max_turn_chars:,}; send it in parts, or raise CONVMEM_MAX_TURN_CHARS"
+            )
+        statement = classify(text) == "statement"
+        try:
+            asked = self._store_turn(self.speaker, text, SAID if statement else QUESTION)
+        except StoreError:  # e.g. a full disk: the same line can succeed later
+            self.unsaid = text
+            raise
+        self.unsaid = None
+        if statement:
             self.history.append(DialogueTurn(self.speaker, text))
             self.output(NOTED + "\n")
             self._store_turn(self.assistant, NOTED, ANSWER)
             self.history.append(DialogueTurn(self.assistant, NOTED))
             return None
-        asked = self._store_turn(self.speaker, text, QUESTION)
         query = Query(
             self.conversation_id, text, asked.spoken_at, tuple(self.history[-CONTEXT_TURNS:]),
             speaker=self.speaker, current_session=self.session_index, include_chat=about_the_chat(text),

@@ -47,8 +47,10 @@ def _make_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(name, settings.embed_batch_size, settings.device)
 
 
-def open_store(settings: Settings, create: bool = False) -> MemoryStore:
-    return MemoryStore(settings.store, build_embedder(settings), create=create, chroma_url=settings.chroma_url)
+def open_store(settings: Settings, create: bool = False, repair: bool = False) -> MemoryStore:
+    return MemoryStore(
+        settings.store, build_embedder(settings), create=create, repair=repair, chroma_url=settings.chroma_url
+    )
 
 
 def build_llm(settings: Settings) -> LLMClient | None:

@@ -59,6 +59,7 @@ class Settings:
     # ingest
     session_gap_minutes: float = 20.0
     words_per_minute: float = 130.0
+    max_turn_chars: int = 32_000  # longer turns are refused at ingest, naming file and line
     # retrieval
     planner: str = "auto"  # rules | llm | auto
     disambiguator: str = "auto"  # context | llm | auto

@@ -53,6 +53,20 @@ class StoreCorruptError(StoreError):
     code = "store_corrupt"
 
 
+class StoreReadOnlyError(StoreError):
+    """The store's files or file system cannot be written: it opens for reading only."""
+
+    code = "store_read_only"
+
+
+class StoreFullError(StoreError):
+    """The disk holding the store is full; nothing was stored, so retrying after freeing
+    space succeeds."""
+
+    code = "store_full"
+    retryable = True
+
+
 class ConversationConflictError(StoreError):
     code = "conversation_conflict"
 

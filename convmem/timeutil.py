@@ -32,6 +32,11 @@ def parse_spoken_datetime(text: str) -> datetime:
 def parse_iso(text: str) -> datetime:
     """ISO 8601 to a naive local datetime (an offset, if given, is dropped after conversion
     to the wall-clock time it names)."""
+    return parse_iso_keeping_offset(text).replace(tzinfo=None)
+
+
+def parse_iso_keeping_offset(text: str) -> datetime:
+    """ISO 8601 to a datetime, aware when the text gives an offset (``Z`` is UTC)."""
     raw = text.strip()
     if raw.endswith("Z"):
         raw = raw[:-1] + "+00:00"
@@ -39,7 +44,7 @@ def parse_iso(text: str) -> datetime:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError(f"unparseable timestamp {text!r} (expected ISO 8601)") from None
-    return moment.replace(tzinfo=None)
+    return moment
 
 
 def part_of_day(hour: int) -> str:

@@ -192,10 +192,11 @@ def scan_calendar(scanner: Scanner, facts: ConversationFacts) -> CalendarFinding
     for found in [*scanner.scan(ROLLING, rolling), *scanner.scan(PAST_N, rolling)]:
         (spans if isinstance(found, DaySpan) else windows).append(found)
 
-    def ago(m: re.Match[str]) -> DaySpan | int:
+    def ago(m: re.Match[str]) -> DaySpan | int | None:
         n, unit = count_of(m.group("n")), m.group("unit").rstrip("s")
         if unit == "day":
-            return n
+            # Computed here so that N days before asking beyond the calendar raises in the scan.
+            return n if now - timedelta(days=n + 1) <= now else None
         if unit == "week":
             return week_span(monday - timedelta(days=7 * n))
         return month_span(month_shift(today, -n))

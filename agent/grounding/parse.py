@@ -11,7 +11,7 @@ from agent.grounding.normalize import normalize
 from agent.grounding.scanner import Scanner
 from agent.grounding.sessions import scan_sessions
 from agent.grounding.speakers import scan_speakers
-from agent.grounding.types import ConversationFacts, Grounding
+from agent.grounding.types import ConversationFacts, Grounding, Window
 
 # Words that frame a question about memory without saying what it is about.
 SCAFFOLDING = frozenset(
@@ -64,10 +64,12 @@ def ground(question: str, facts: ConversationFacts) -> Grounding:
     fuzzy_spans, fuzzy_windows, recent = scan_fuzzy(scanner, facts)
     calendar = scan_calendar(scanner, facts)
     speakers = scan_speakers(scanner, facts)
+    # A time beyond the calendar or the store's reach selects nothing: an empty window.
+    empty = [Window(facts.asked_at, facts.asked_at)] if scanner.out_of_range else []
     return Grounding(
         day_spans=[*fuzzy_spans, *calendar.spans],
         days_ago=calendar.days_ago,
-        windows=[*fuzzy_windows, *calendar.windows],
+        windows=[*fuzzy_windows, *calendar.windows, *empty],
         weekdays=calendar.weekdays,
         parts_of_day=calendar.parts,
         session_spans=session_spans,

@@ -19,6 +19,9 @@ class Scanner:
         self.text = text
         self.masked = text
         self.matched: list[str] = []
+        # Matches whose arithmetic left the calendar ("5000 years ago", "1e9 days ago"):
+        # consumed like any match; the caller turns them into an empty window.
+        self.out_of_range: list[str] = []
 
     def scan(self, pattern: re.Pattern[str], handler: Callable[[re.Match[str]], Any]) -> list[Any]:
         """Apply ``handler`` to each match; a non-None result masks the match."""
@@ -26,7 +29,13 @@ class Scanner:
         for match in list(pattern.finditer(self.masked)):
             if MASK in match.group(0):
                 continue
-            result = handler(match)
+            try:
+                result = handler(match)
+            except (OverflowError, ValueError):
+                # Dates past year 1 or 9999, counts too large for a timedelta or a plan.
+                self.mask(match.start(), match.end())
+                self.out_of_range.append(match.group(0).strip())
+                continue
             if result is None:
                 continue
             self.mask(match.start(), match.end())

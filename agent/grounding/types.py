@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from agent.grounding.topic import Vocabulary
+from convmem.retrieval.plan import MAX_N
 from convmem.types import Session
 
 
@@ -68,11 +69,21 @@ class SessionPick:
     count: int = 1
     from_now: bool = False
 
+    def __post_init__(self) -> None:
+        # No conversation has more sessions than a plan may name: farther is no session
+        # (the scanner turns the error into an empty window); a longer count is "all".
+        if abs(self.position) > MAX_N:
+            raise ValueError(f"session position {self.position} is beyond {MAX_N}")
+        object.__setattr__(self, "count", min(self.count, MAX_N))
+
 
 @dataclass(frozen=True)
 class RowPosition:
     which: str  # first | last
     n: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", min(self.n, MAX_N))  # "the first million turns": all
 
 
 @dataclass

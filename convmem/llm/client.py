@@ -1,7 +1,7 @@
 """The one LLM client: every call from planners, rewriters and answerers goes through here.
 
-It wraps any ``ChatBackend`` once with what every call needs: a bounded ``max_tokens``, a
-per-call timeout, retries with backoff on transient errors only, the record/replay cache,
+It wraps any ``ChatBackend`` once with what every call needs: a bounded ``max_tokens``, one
+deadline per request (``timeout_s`` covers connecting, every read and every retry), retries with backoff on transient errors only, the record/replay cache,
 token accounting per purpose, and JSON-schema validation of structured answers.  Callers
 receive it from the composition root and never build a client of their own.
 
@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from convmem.errors import LLMError
+from convmem.errors import LLMError, LLMUnavailableError
 from convmem.llm.cache import ResponseCache
+from convmem.llm.deadline import Deadline, DeadlineExceeded, call_within, iterate_within
 from convmem.llm.structured import validated
 from convmem.llm.types import (
     ChatBackend,
@@ -123,10 +124,12 @@ class LLMClient:
         hit = self._cached(request)
         if hit is not None:
             return hit
-        timeout = timeout_s if timeout_s is not None else self.timeout_s
+        deadline = Deadline(timeout_s if timeout_s is not None else self.timeout_s)
         started = self._clock()
         response = self._with_retries(
-            request, lambda: self.backend.complete(request, timeout_s=timeout)
+            request,
+            lambda left: call_within(lambda: self.backend.complete(request, timeout_s=left), left),
+            deadline,
         )
         response = replace(response, latency_ms=(self._clock() - started) * 1000.0, cached=False)
         self._account(request.purpose, response)
@@ -150,18 +153,36 @@ class LLMClient:
         if self.cache is not None and not response.cached:
             self.cache.put(request, self.backend.name, self.backend.model, response)
 
-    def _with_retries(self, request: ChatRequest, call: Callable[[], T]) -> T:
+    def _with_retries(
+        self, request: ChatRequest, call: Callable[[float], T], deadline: Deadline
+    ) -> T:
+        """``call(seconds_left)`` until it succeeds, fails for good, or the deadline passes."""
         attempt = 0
         while True:
             try:
-                return call()
+                if deadline.expired:
+                    raise DeadlineExceeded
+                return call(deadline.remaining())
+            except DeadlineExceeded:
+                self._count_failure(request.purpose)
+                raise _keep(self._timed_out(deadline, attempt + 1), request=request) from None
             except LLMError as error:
-                if not error.retryable or attempt >= self.max_retries:
+                delay = self._delay(attempt)
+                if not error.retryable or attempt >= self.max_retries or delay >= deadline.remaining():
                     self._count_failure(request.purpose)
                     raise _final(error, attempt + 1, request) from error
                 self._count_retry(request.purpose)
-                self._sleep(self._delay(attempt))
+                self._sleep(delay)
                 attempt += 1
+
+    def _timed_out(self, deadline: Deadline, attempts: int) -> LLMError:
+        where = getattr(self.backend, "base_url", "") or f"{self.backend.name}:{self.backend.model}"
+        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        return LLMUnavailableError(
+            f"the LLM at {where} did not answer within {deadline.seconds:g}s{tries};"
+            " CONVMEM_LLM_TIMEOUT_S is the total for connecting, reading and retries:"
+            " raise it or check the server"
+        )
 
     def _delay(self, attempt: int) -> float:
         return min(MAX_BACKOFF_S, self.backoff_s * (2**attempt))
@@ -172,7 +193,7 @@ class LLMClient:
             if hit.text:
                 yield hit.text
             return
-        timeout = timeout_s if timeout_s is not None else self.timeout_s
+        deadline = Deadline(timeout_s if timeout_s is not None else self.timeout_s)
         started = self._clock()
         parts: list[str] = []
         attempt = 0
@@ -183,15 +204,30 @@ class LLMClient:
             while True:
                 try:
                     if iterator is None:
-                        iterator = iter(self.backend.stream(request, timeout_s=timeout))
+                        iterator = iterate_within(
+                            lambda: iter(
+                                self.backend.stream(request, timeout_s=deadline.remaining())
+                            ),
+                            deadline,
+                        )
                     delta = next(iterator)
                 except StopIteration as stop:
                     final = stop.value
                     break
+                except DeadlineExceeded:
+                    self._count_failure(request.purpose)
+                    raised = _keep(self._timed_out(deadline, attempt + 1), request=request)
+                    raise _keep(raised, partial_text="".join(parts)) from None
                 except LLMError as error:
-                    if not parts and error.retryable and attempt < self.max_retries:
+                    delay = self._delay(attempt)
+                    if (
+                        not parts
+                        and error.retryable
+                        and attempt < self.max_retries
+                        and delay < deadline.remaining()
+                    ):
                         self._count_retry(request.purpose)
-                        self._sleep(self._delay(attempt))
+                        self._sleep(delay)
                         attempt += 1
                         iterator = None
                         continue

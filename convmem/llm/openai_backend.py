@@ -29,8 +29,17 @@ from convmem.errors import (
     LLMAuthError,
     LLMError,
     LLMModelNotFoundError,
+    LLMOutputError,
     LLMRateLimitError,
     LLMUnavailableError,
+)
+from convmem.llm.replies import (
+    CHUNK_SCHEMA,
+    COMPLETION_SCHEMA,
+    MODELS_SCHEMA,
+    checked,
+    completion_fields,
+    parse_body,
 )
 from convmem.llm.types import ChatRequest, ChatResponse
 
@@ -69,18 +78,13 @@ class OpenAIBackend:
     # ---- ChatBackend --------------------------------------------------------------------
     def complete(self, request: ChatRequest, *, timeout_s: float | None = None) -> ChatResponse:
         self._verify_model(timeout_s)
-        result = self._create(request, timeout_s, stream=False)
-        choice = result.choices[0] if result.choices else None
-        text = (choice.message.content or "") if choice else ""
-        usage = result.usage
-        return ChatResponse(
-            text=text,
-            model=result.model or self.model,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-            finish_reason=(choice.finish_reason or "") if choice else "",
-            tokens_estimated=usage is None,
+        raw = self._create(request, timeout_s, stream=False)
+        body = parse_body(
+            raw.headers.get("content-type", ""), raw.content, self.base_url, "a chat request",
+            COMPLETION_SCHEMA,
         )
+        fields = completion_fields(body)
+        return ChatResponse(**{**fields, "model": fields["model"] or self.model})
 
     def stream(
         self, request: ChatRequest, *, timeout_s: float | None = None
@@ -95,20 +99,28 @@ class OpenAIBackend:
         self, chunks: Any, timeout_s: float | None
     ) -> Generator[str, None, ChatResponse | None]:
         parts: list[str] = []
-        usage = None
+        usage: dict[str, Any] = {}
         model = self.model
         finish = ""
+        events = 0
         try:
             for chunk in chunks:
-                model = chunk.model or model
-                if getattr(chunk, "usage", None) is not None:
-                    usage = chunk.usage
-                for choice in chunk.choices or ():
-                    finish = choice.finish_reason or finish
-                    delta = choice.delta.content if choice.delta else None
+                events += 1
+                data = checked(_plain(chunk), self.base_url, "a streamed chat request", CHUNK_SCHEMA)
+                model = data.get("model") or model
+                usage = data.get("usage") or usage
+                for choice in data.get("choices") or ():
+                    finish = choice.get("finish_reason") or finish
+                    delta = (choice.get("delta") or {}).get("content")
                     if delta:
                         parts.append(delta)
                         yield delta
+            if not events:
+                raise LLMOutputError(
+                    f"the LLM at {self.base_url} answered a streamed chat request with no events"
+                    " (not a server-sent event stream); point CONVMEM_LLM_BASE_URL at the /v1"
+                    " address of an OpenAI-compatible server"
+                )
         except openai.APIConnectionError as exc:
             if isinstance(exc, openai.APITimeoutError):
                 raise self._mapped(exc, timeout_s) from exc
@@ -118,15 +130,21 @@ class OpenAIBackend:
             ) from exc
         except openai.APIError as exc:
             raise self._mapped(exc, timeout_s) from exc
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            raise LLMOutputError(
+                f"the LLM at {self.base_url} sent a stream event that is not JSON"
+                f" ({_one_line(str(exc), 80)}); point CONVMEM_LLM_BASE_URL at the /v1 address"
+                " of an OpenAI-compatible server"
+            ) from None
         finally:
             chunks.close()
-        if usage is None:
+        if not usage:
             return None
         return ChatResponse(
             text="".join(parts),
             model=model,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
+            prompt_tokens=usage.get("prompt_tokens") or 0,
+            completion_tokens=usage.get("completion_tokens") or 0,
             finish_reason=finish,
         )
 
@@ -134,8 +152,13 @@ class OpenAIBackend:
         """Send, dropping each optional feature the server rejects (at most once each)."""
         for fallbacks_left in (2, 1, 0):
             kwargs = self._arguments(request, stream)
+            create = (
+                self._client.chat.completions.create
+                if stream
+                else self._client.chat.completions.with_raw_response.create
+            )
             try:
-                return self._client.chat.completions.create(**kwargs, timeout=_timeout(timeout_s))
+                return create(**kwargs, timeout=_timeout(timeout_s))
             except openai.APIStatusError as exc:
                 if fallbacks_left and self._falls_back(exc, kwargs):
                     continue
@@ -197,9 +220,12 @@ class OpenAIBackend:
             if self._verified:
                 return
             try:
-                served = [
-                    model.id for model in self._client.models.list(timeout=_timeout(timeout_s))
-                ]
+                raw = self._client.models.with_raw_response.list(timeout=_timeout(timeout_s))
+                listing = parse_body(
+                    raw.headers.get("content-type", ""), raw.content, self.base_url,
+                    "the model list (GET /models)", MODELS_SCHEMA,
+                )
+                served = [model["id"] for model in listing["data"]]
             except openai.NotFoundError:
                 served = []  # no /models endpoint: nothing to check against
             except openai.APIError as exc:
@@ -249,6 +275,12 @@ class OpenAIBackend:
             f"the LLM at {url} rejected the request (HTTP {status}: {detail});"
             " check the model's context size and max_tokens"
         )
+
+
+def _plain(chunk: Any) -> Any:
+    """A stream event as plain JSON values (the SDK builds its objects without checking)."""
+    to_dict = getattr(chunk, "to_dict", None)
+    return to_dict(warnings=False) if callable(to_dict) else chunk
 
 
 def _timeout(timeout_s: float | None) -> Any:

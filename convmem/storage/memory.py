@@ -1,17 +1,26 @@
 """MemoryStore: one directory holding the DuckDB tables and the Chroma index, kept in step.
 
-DuckDB is the source of truth.  Ingest validates everything and computes every vector
-before it writes anything; then it journals the vector ids in DuckDB, writes the vectors,
-and commits the turns (clearing the journal) in one DuckDB transaction.  A failure
-removes the vectors again; a killed process leaves journalled ids that the next open
-removes.  So the two sides never disagree for longer than a crash, and ``doctor``
-rebuilds the vector side from DuckDB if anything else made them drift.
+DuckDB is the source of truth.  Ingest validates everything before it writes anything;
+then it journals the vector ids in DuckDB, computes and writes the vectors in batches of
+``INGEST_BATCH`` turns (so memory stays bounded however large the input), and commits the
+turns (clearing the journal) in one DuckDB transaction.  A failure removes the vectors
+again; a killed process leaves journalled ids that the next open removes.  So the two
+sides never disagree for longer than a crash, and ``doctor`` rebuilds the vector side
+from DuckDB if anything else made them drift, or if it is missing or cannot be opened
+(the damaged copy is moved aside, never deleted).
+
+A store whose files cannot be written opens read-only (with a note in ``notes``): reads
+work, writes raise ``StoreReadOnlyError``.  A full disk during a write is
+``StoreFullError``: nothing was stored, and the same call succeeds once there is space.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,17 +28,23 @@ from pathlib import Path
 from convmem.embed.base import Embedder, ProgressFn
 from convmem.errors import (
     ConversationConflictError,
+    ConvmemError,
     EmbeddingError,
     StoreCorruptError,
+    StoreError,
+    StoreFullError,
     StoreMissingError,
+    StoreReadOnlyError,
 )
 from convmem.eventtime import EventTime
+from convmem.storage.guards import check_text, disk_full, offset, one_line
 from convmem.storage.tables import TurnTables, stats_of
 from convmem.storage.vectors import COLLECTION, VectorIndex
 from convmem.types import Conversation, Session, StoreStats, Turn, split_vector_id, vector_id
 
 DUCKDB_FILE = "memory.duckdb"
 CHROMA_DIR = "chroma"
+INGEST_BATCH = 2048  # turns embedded and written to the vector side at a time
 
 
 @dataclass
@@ -54,36 +69,168 @@ class DoctorReport:
 
 class MemoryStore:
     def __init__(
-        self, root: Path | str, embedder: Embedder, create: bool = True, chroma_url: str = ""
+        self,
+        root: Path | str,
+        embedder: Embedder,
+        create: bool = True,
+        repair: bool = False,
+        chroma_url: str = "",
     ) -> None:
+        """``repair``: a vector side that is missing or cannot be opened is moved aside and
+        started afresh (``doctor`` then rebuilds it from DuckDB) instead of an error.
+        ``chroma_url``: the vector side lives on a Chroma server instead of in ``root``."""
+        self.chroma_url = chroma_url
         self.root = Path(root)
         self.embedder = embedder
+        self.notes: list[str] = []  # what the user should know about how the store opened
+        self.read_only = False
+        self._scratch: Path | None = None
+        self._vectors_stale = False
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(
+                f"store path {self.root} is a file, not a directory; point --store at a"
+                " directory (a missing one is created)"
+            )
         db_path = self.root / DUCKDB_FILE
         if not db_path.exists():
             if not create:
                 raise StoreMissingError(
                     f"no convmem store at {self.root}; run `convmem ingest PATH --store {self.root}` first"
                 )
-            self.root.mkdir(parents=True, exist_ok=True)
-        self.tables = TurnTables(db_path)
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store directory {self.root} ({exc.strerror});"
+                    " point --store at a writable directory"
+                ) from None
+        self.tables = self._open_tables(db_path)
         self._check_embedder()
-        try:
-            self.vectors = VectorIndex(
-                self.root / CHROMA_DIR, embedder, url=chroma_url, collection=self._collection(chroma_url)
-            )
-        except Exception as exc:
-            self.tables.close()
-            where = chroma_url or self.root / CHROMA_DIR
-            raise StoreCorruptError(
-                f"cannot open the vector index at {where} ({exc}); "
-                "start the Chroma server, or run `convmem doctor` to rebuild it"
-            ) from exc
         self.revision = 0
-        self._recover()
+        try:
+            self.vectors = self._open_vectors(repair)
+            if not self.read_only:
+                self._recover_or_rebuild(repair)
+        except BaseException:
+            self.tables.close()
+            raise
+
+    def _open_tables(self, db_path: Path) -> TurnTables:
+        try:
+            return TurnTables(db_path)
+        except StoreReadOnlyError as exc:
+            tables = TurnTables(db_path, read_only=True)
+            self.read_only = True
+            self.notes.append(
+                f"note: {exc.message}: opened read-only; questions work, ingest, forget and"
+                " repairs do not"
+            )
+            return tables
+
+    def _open_vectors(self, repair: bool) -> VectorIndex:
+        path = self.root / CHROMA_DIR
+        if self.chroma_url:
+            return self._server_vectors()
+        if self.read_only:
+            return self._read_only_vectors(path)
+        if not path.exists() and self.tables.stats()[2] > 0:
+            if not repair:
+                raise StoreCorruptError(
+                    f"the vector index {path} is missing but DuckDB holds turns;"
+                    " run `convmem doctor` to rebuild it from DuckDB"
+                )
+            self.notes.append(f"the vector index {path} was missing: rebuilding it from DuckDB")
+        try:
+            return self._new_index(path)
+        except Exception as exc:
+            cause = one_line(exc)
+            if disk_full(exc, self.root):
+                raise StoreFullError(
+                    f"the disk holding {self.root} is full, so its vector index cannot open;"
+                    " free some space and try again"
+                ) from exc
+            if not repair:
+                raise StoreCorruptError(
+                    f"cannot open the vector index in {path} ({cause}); run `convmem doctor`"
+                    " to move it aside and rebuild it from DuckDB"
+                ) from exc
+        aside = self._move_aside(path)
+        self.notes.append(
+            f"the vector index could not be opened ({cause}): moved it to {aside},"
+            " rebuilding it from DuckDB"
+        )
+        return self._new_index(path)
+
+    def _move_aside(self, path: Path) -> Path:
+        VectorIndex.forget_open_clients()
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        aside = path.with_name(f"{path.name}.broken-{stamp}")
+        number = 1
+        while aside.exists():
+            number += 1
+            aside = path.with_name(f"{path.name}.broken-{stamp}-{number}")
+        path.rename(aside)
+        return aside
+
+    def _read_only_vectors(self, path: Path) -> VectorIndex:
+        """Chroma writes to its files even to read, so a read-only store reads a copy."""
+        self._scratch = Path(tempfile.mkdtemp(prefix="convmem-readonly-"))
+        copy = self._scratch / CHROMA_DIR
+        if path.exists():
+            shutil.copytree(path, copy)
+        try:
+            return VectorIndex(copy, self.embedder)
+        except Exception as exc:
+            raise StoreCorruptError(
+                f"cannot open the vector index in {path} ({one_line(exc)}); make the store"
+                " writable and run `convmem doctor`"
+            ) from exc
+
+    def _reopen_vectors(self) -> None:
+        """A fresh Chroma client on the same files, after a write that failed half-way."""
+        VectorIndex.forget_open_clients()
+        try:
+            self.vectors = self._new_index(self.root / CHROMA_DIR)
+        except Exception as exc:
+            VectorIndex.forget_open_clients()  # not the half-started one, next time
+            raise StoreFullError(
+                f"the disk holding {self.root} is still full; free some space and try again"
+            ) if disk_full(exc, self.root) else StoreCorruptError(
+                f"cannot reopen the vector index ({one_line(exc)}); run `convmem doctor`"
+            ) from exc
+        self._vectors_stale = False
 
     # ---- lifecycle --------------------------------------------------------------------
     def close(self) -> None:
         self.tables.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """The store's write boundary: read-only and full-disk failures as one-line errors."""
+        if self.read_only:
+            raise StoreReadOnlyError(
+                f"store {self.root} is open read-only, so it cannot {what}; make its files"
+                " writable (or copy the store elsewhere) and try again"
+            )
+        if self._vectors_stale:
+            self._reopen_vectors()
+        try:
+            yield
+        except ConvmemError:
+            raise
+        except Exception as exc:
+            if disk_full(exc, self.root):
+                self._vectors_stale = True  # Chroma's in-process state is not to be trusted
+                with contextlib.suppress(ConvmemError):
+                    self._reopen_vectors()
+                raise StoreFullError(
+                    f"the disk holding {self.root} is full, so it cannot {what}; nothing was"
+                    " stored: free some space and try again"
+                ) from exc
+            raise
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -94,7 +241,8 @@ class MemoryStore:
     def _check_embedder(self) -> None:
         recorded = self.tables.get_meta("embedder")
         if recorded is None:
-            self.tables.set_meta("embedder", self.embedder.name)
+            if not self.read_only:
+                self.tables.set_meta("embedder", self.embedder.name)
         elif recorded != self.embedder.name:
             self.tables.close()
             raise EmbeddingError(
@@ -112,6 +260,39 @@ class MemoryStore:
             uid = uuid.uuid4().hex
             self.tables.set_meta("store_uid", uid)
         return f"{COLLECTION}-{uid}"
+
+    def _new_index(self, path: Path) -> VectorIndex:
+        return VectorIndex(path, self.embedder, url=self.chroma_url, collection=self._collection(self.chroma_url))
+
+    def _server_vectors(self) -> VectorIndex:
+        try:
+            return self._new_index(self.root / CHROMA_DIR)
+        except Exception as exc:
+            raise StoreCorruptError(
+                f"cannot open the vector index at {self.chroma_url} ({one_line(exc)});"
+                " start the Chroma server, or run `convmem doctor` to rebuild it"
+            ) from exc
+
+    def _recover_or_rebuild(self, repair: bool) -> None:
+        try:
+            self._recover()
+        except Exception as exc:  # e.g. index files left half-written by a full disk
+            if disk_full(exc, self.root):
+                raise StoreFullError(
+                    f"the disk holding {self.root} is full; free some space and try again"
+                ) from exc
+            if not repair or self.chroma_url:
+                raise StoreCorruptError(
+                    f"the vector index in {self.chroma_url or self.root / CHROMA_DIR} is damaged"
+                    f" ({one_line(exc)}); run `convmem doctor` to move it aside and rebuild it from DuckDB"
+                ) from exc
+            aside = self._move_aside(self.root / CHROMA_DIR)
+            self.notes.append(
+                f"the vector index was damaged ({one_line(exc)}): moved it to {aside},"
+                " rebuilding it from DuckDB"
+            )
+            self.vectors = self._new_index(self.root / CHROMA_DIR)
+            self.tables.clear_pending()
 
     def _recover(self) -> None:
         """Remove vectors journalled by an ingest that never committed."""
@@ -166,16 +347,26 @@ class MemoryStore:
             new_turns.extend(fresh)
         if not touched:
             return report
-        vectors = self.embedder.embed([t.text for t in new_turns], progress=progress)
+        for turn in new_turns:
+            check_text(turn)
         ids = [t.vector_id for t in new_turns]
-        self.tables.journal_pending(ids)
-        try:
-            self.vectors.upsert(new_turns, vectors)
-            self.tables.write_turns(touched, new_turns, ids, now or datetime.now())
-        except BaseException:
-            self.vectors.delete(ids)
-            self.tables.clear_pending(ids)
-            raise
+        with self._writing("store new turns"):
+            self.tables.journal_pending(ids)
+            try:
+                for start in range(0, len(new_turns), INGEST_BATCH):
+                    batch = new_turns[start : start + INGEST_BATCH]
+                    vectors = self.embedder.embed(
+                        [t.text for t in batch], progress=offset(progress, start, len(new_turns))
+                    )
+                    self.vectors.upsert(batch, vectors)
+                self.tables.write_turns(touched, new_turns, ids, now or datetime.now())
+            except BaseException:
+                # Best effort (a full disk may refuse this too): the journal lets the next
+                # open remove whatever vectors are left.
+                with contextlib.suppress(Exception):
+                    self.vectors.delete(ids)
+                    self.tables.clear_pending(ids)
+                raise
         self.revision += 1
         return report
 
@@ -208,10 +399,11 @@ class MemoryStore:
     def forget(self, conversation_id: str) -> int:
         """Delete a conversation from both sides; returns the number of turns removed."""
         ids = [vector_id(conversation_id, t.turn_id) for t in self.turns(conversation_id)]
-        self.tables.journal_pending(ids)
-        self.tables.delete_conversation(conversation_id)
-        self.vectors.delete(ids)
-        self.tables.clear_pending(ids)
+        with self._writing("forget a conversation"):
+            self.tables.journal_pending(ids)
+            self.tables.delete_conversation(conversation_id)
+            self.vectors.delete(ids)
+            self.tables.clear_pending(ids)
         self.revision += 1
         return len(ids)
 
@@ -219,20 +411,43 @@ class MemoryStore:
     def doctor(self, repair: bool = True, progress: ProgressFn | None = None) -> DoctorReport:
         rows = self.tables.all_vector_rows()
         wanted = {vector_id(c, t) for c, t in rows}
-        have = self.vectors.all_ids()
+        try:
+            have = self.vectors.all_ids()
+        except Exception as exc:  # opened, but its files are damaged
+            if not repair or self.read_only or self.chroma_url:
+                raise StoreCorruptError(
+                    f"cannot read the vector index in {self.chroma_url or self.root / CHROMA_DIR} ({one_line(exc)});"
+                    " run `convmem doctor` on a writable store to rebuild it"
+                ) from exc
+            aside = self._move_aside(self.root / CHROMA_DIR)
+            self.notes.append(f"the vector index could not be read: moved it to {aside}, rebuilt it")
+            self.vectors = self._new_index(self.root / CHROMA_DIR)
+            have = set()
         missing = sorted(wanted - have)
         orphans = sorted(have - wanted)
         repaired = False
         if repair and (missing or orphans):
-            if orphans:
-                self.vectors.delete(orphans)
-            by_conversation: dict[str, list[str]] = {}
-            for vid in missing:
-                conv, turn_id = split_vector_id(vid)
-                by_conversation.setdefault(conv, []).append(turn_id)
-            for conv, turn_ids in by_conversation.items():
-                turns = self.tables.turns_by_ids(conv, turn_ids)
-                self.vectors.upsert(turns, self.embedder.embed([t.text for t in turns], progress))
+            with self._writing("repair the vector index"):
+                self._rebuild(missing, orphans, progress)
             repaired = True
             self.revision += 1
         return DoctorReport(len(wanted), len(have), len(missing), len(orphans), repaired)
+
+    def _rebuild(self, missing: list[str], orphans: list[str], progress: ProgressFn | None) -> None:
+        """Delete orphan vectors and embed the missing ones, a batch at a time."""
+        if orphans:
+            self.vectors.delete(orphans)
+        by_conversation: dict[str, list[str]] = {}
+        for vid in missing:
+            conv, turn_id = split_vector_id(vid)
+            by_conversation.setdefault(conv, []).append(turn_id)
+        done = 0
+        for conv, turn_ids in by_conversation.items():
+            for start in range(0, len(turn_ids), INGEST_BATCH):
+                turns = self.tables.turns_by_ids(conv, turn_ids[start : start + INGEST_BATCH])
+                vectors = self.embedder.embed(
+                    [t.text for t in turns], offset(progress, done, len(missing))
+                )
+                self.vectors.upsert(turns, vectors)
+                done += len(turns)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from convmem.errors import StoreCorruptError
+from convmem.errors import StoreCorruptError, StoreError, StoreReadOnlyError
 from convmem.eventtime import EventTime
 from convmem.storage.event_times import insert_turn_times, read_turn_times
 from convmem.storage.migrations import migrate
@@ -51,6 +52,27 @@ def row_to_turn(row: Sequence[Any]) -> Turn:
     )
 
 
+def open_error(path: Path | str, exc: BaseException) -> StoreError:
+    """What DuckDB's refusal to open a file means, in one line that says what to do."""
+    cause = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    lowered = cause.lower()
+    if "lock" in lowered:
+        holder = re.search(r"\(PID (\d+)\)", cause)
+        who = f"process {holder.group(1)}" if holder else "another process"
+        return StoreError(
+            f"{path} is in use by {who}; close the other convmem command or point --store"
+            " at another directory"
+        )
+    if "read-only" in lowered or "permission denied" in lowered or "readonly" in lowered:
+        return StoreReadOnlyError(f"{path} cannot be written ({cause})")
+    if "not a valid duckdb database" in lowered or "corrupt" in lowered:
+        return StoreCorruptError(
+            f"cannot open {path}: it is not a readable DuckDB database (damaged, or another kind"
+            " of file); restore it from a backup or point --store at another directory"
+        )
+    return StoreError(f"cannot open {path} ({cause}); point --store at another directory")
+
+
 class TurnTables:
     """Owns one DuckDB database connection.
 
@@ -60,13 +82,11 @@ class TurnTables:
     service answering reads from many threads therefore needs no lock around them."""
 
     def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        self.read_only = read_only
         try:
             self._con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
-            raise StoreCorruptError(
-                f"cannot open {path} ({str(exc).splitlines()[0]}); "
-                "close other convmem processes or point --store at another directory"
-            ) from exc
+            raise open_error(path, exc) from exc
         self._owner = threading.get_ident()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []

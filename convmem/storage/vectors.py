@@ -100,6 +100,14 @@ class VectorIndex:
         )
         self._max_batch = int(getattr(self.client, "get_max_batch_size", lambda: 5000)())
 
+    @staticmethod
+    def forget_open_clients() -> None:
+        """Chroma keeps one client per path for the process; forget them before a damaged
+        index is moved aside, so the fresh one at the same path starts clean."""
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+
     def count(self) -> int:
         return int(self.collection.count())
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from convmem.errors import InputFormatError
+from convmem.storage.loaders.build import DEFAULT_MAX_TURN_CHARS
 from convmem.storage.loaders.jsonl import load_jsonl
 from convmem.storage.loaders.locomo import load_locomo, looks_like_locomo
 from convmem.storage.loaders.tmd import load_tmd, looks_like_tmd
@@ -32,7 +34,24 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def load_file(
-    path: Path, fmt: str = "auto", gap_minutes: float = 20.0, words_per_minute: float = 130.0
+    path: Path, fmt: str = "auto", gap_minutes: float = 20.0, words_per_minute: float = 130.0,
+    max_turn_chars: int = DEFAULT_MAX_TURN_CHARS,
+) -> list[Conversation]:
+    """A file's conversations, or ``InputFormatError`` naming the file and where in it."""
+    try:
+        return _load_file(path, fmt, gap_minutes, words_per_minute, max_turn_chars)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError) as exc:
+        if isinstance(exc, InputFormatError):
+            raise
+        # A shape no check above foresaw: still one line, never a traceback.
+        raise InputFormatError(
+            path, "", f"unexpected structure ({exc.__class__.__name__}: {str(exc)[:80]});"
+            " check the file against its format (see `convmem ingest --help`)"
+        ) from None
+
+
+def _load_file(
+    path: Path, fmt: str, gap_minutes: float, words_per_minute: float, max_turn_chars: int
 ) -> list[Conversation]:
     if fmt not in FORMATS:
         raise InputFormatError(path, "--format", f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -41,17 +60,26 @@ def load_file(
     except (OSError, UnicodeDecodeError) as exc:
         raise InputFormatError(path, "", f"cannot read file ({exc.__class__.__name__})") from None
     if fmt == "jsonl" or (fmt == "auto" and path.suffix == ".jsonl"):
-        return load_jsonl(path, raw.splitlines(), gap_minutes)
+        return load_jsonl(path, raw.splitlines(), gap_minutes, max_turn_chars)
+    # A turn too long for the limit shows, before parsing, as a long run without a quote
+    # (parsing a 50 MB string costs ~20x its size); a run of escaped quotes is caught later.
+    if re.search(f'[^"]{{{6 * max_turn_chars + 4096}}}', raw):
+        raise InputFormatError(
+            path, "", f"holds a string longer than the turn limit of {max_turn_chars:,}"
+            " characters; split the turn, or raise CONVMEM_MAX_TURN_CHARS"
+        )
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InputFormatError(path, f"line {exc.lineno}", f"malformed JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputFormatError(path, "", "JSON nested too deeply") from None
     if fmt == "tmd" or (fmt == "auto" and looks_like_tmd(data)):
         if not isinstance(data, dict):
             raise InputFormatError(path, "", "a TemporalMemoryDataset log is a JSON object")
-        return [load_tmd(path, data)]
+        return [load_tmd(path, data, max_turn_chars)]
     if fmt == "locomo" or (fmt == "auto" and looks_like_locomo(data)):
-        return load_locomo(path, data, words_per_minute)
+        return load_locomo(path, data, words_per_minute, max_turn_chars)
     raise InputFormatError(
         path, "", "unknown format; pass --format tmd, locomo or jsonl (see `convmem ingest --help`)"
     )
@@ -63,6 +91,7 @@ def load_paths(
     gap_minutes: float = 20.0,
     words_per_minute: float = 130.0,
     progress: Callable[[int, int], None] | None = None,
+    max_turn_chars: int = DEFAULT_MAX_TURN_CHARS,
 ) -> list[Conversation]:
     """Load and validate every file before anything is written; duplicate ids are an error.
     ``progress(files read, files)`` follows the reading."""
@@ -72,7 +101,7 @@ def load_paths(
     for done, path in enumerate(files):
         if progress is not None:
             progress(done, len(files))
-        for conv in load_file(path, fmt, gap_minutes, words_per_minute):
+        for conv in load_file(path, fmt, gap_minutes, words_per_minute, max_turn_chars):
             if conv.conversation_id in seen:
                 raise InputFormatError(
                     path, "", f"conversation {conv.conversation_id!r} also comes from {seen[conv.conversation_id]}"

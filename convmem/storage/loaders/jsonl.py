@@ -17,23 +17,40 @@ from pathlib import Path
 from typing import Any
 
 from convmem.errors import InputFormatError
-from convmem.storage.loaders.build import RawTurn, build_conversation, check_conversation_id
-from convmem.timeutil import parse_iso
+from convmem.storage.loaders.build import (
+    DEFAULT_MAX_TURN_CHARS,
+    RawTurn,
+    at_home_time,
+    build_conversation,
+    check_conversation_id,
+)
+from convmem.timeutil import parse_iso_keeping_offset
 from convmem.types import SAID, Conversation
 
 TIME_KEYS = ("timestamp", "spoken_at", "time")
 
 
-def load_jsonl(path: Path, lines: Iterable[str], gap_minutes: float = 20.0) -> list[Conversation]:
+def load_jsonl(
+    path: Path, lines: Iterable[str], gap_minutes: float = 20.0,
+    max_turn_chars: int = DEFAULT_MAX_TURN_CHARS,
+) -> list[Conversation]:
+    """Timestamps may carry UTC offsets; see ``build_conversation`` for how they are kept."""
     grouped: dict[str, list[tuple[RawTurn, Any]]] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"line {number}"
+        if len(line) > 6 * max_turn_chars + 4096:  # even all-escaped, no turn within the limit
+            raise InputFormatError(
+                path, where, f"line of {len(line):,} characters holds a turn longer than the limit"
+                f" of {max_turn_chars:,} characters; split it, or raise CONVMEM_MAX_TURN_CHARS",
+            )
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputFormatError(path, where, f"malformed JSON ({exc.msg})") from None
+        except RecursionError:
+            raise InputFormatError(path, where, "JSON nested too deeply") from None
         if not isinstance(item, dict):
             raise InputFormatError(path, where, "expected a JSON object")
         conversation_id = check_conversation_id(
@@ -43,7 +60,7 @@ def load_jsonl(path: Path, lines: Iterable[str], gap_minutes: float = 20.0) -> l
         if stamp is None:
             raise InputFormatError(path, where, "missing timestamp (ISO 8601 in 'timestamp')")
         try:
-            spoken_at = parse_iso(str(stamp))
+            spoken_at = parse_iso_keeping_offset(str(stamp))
         except ValueError as exc:
             raise InputFormatError(path, where, str(exc)) from None
         text = item.get("text")
@@ -58,6 +75,8 @@ def load_jsonl(path: Path, lines: Iterable[str], gap_minutes: float = 20.0) -> l
     gap = timedelta(minutes=gap_minutes)
     conversations = []
     for conversation_id, items in grouped.items():
+        homed = at_home_time([raw for raw, _ in items])
+        items = [(raw, label) for raw, (_, label) in zip(homed, items, strict=True)]
         sessions: list[list[RawTurn]] = []
         previous: tuple[RawTurn, Any] | None = None
         for raw, session_label in items:
@@ -65,7 +84,9 @@ def load_jsonl(path: Path, lines: Iterable[str], gap_minutes: float = 20.0) -> l
                 sessions.append([])
             sessions[-1].append(raw)
             previous = (raw, session_label)
-        conversations.append(build_conversation(path, conversation_id, sessions, source="jsonl"))
+        conversations.append(
+            build_conversation(path, conversation_id, sessions, "jsonl", max_turn_chars=max_turn_chars)
+        )
     return conversations
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from convmem.errors import InputFormatError
 from convmem.storage.loaders.build import (
+    DEFAULT_MAX_TURN_CHARS,
     RawTurn,
     build_conversation,
     check_conversation_id,
@@ -35,17 +36,27 @@ def looks_like_locomo(data: Any) -> bool:
     return bool(keys) and f"{keys[0]}_date_time" in data
 
 
-def load_locomo(path: Path, data: Any, words_per_minute: float = 130.0) -> list[Conversation]:
-    if isinstance(data, list):
-        return [
-            _one(path, item["conversation"], item.get("sample_id"), f"[{i}]", words_per_minute)
-            for i, item in enumerate(data)
-        ]
-    body = data.get("conversation", data)
-    return [_one(path, body, data.get("sample_id"), "", words_per_minute)]
+def load_locomo(
+    path: Path, data: Any, words_per_minute: float = 130.0,
+    max_turn_chars: int = DEFAULT_MAX_TURN_CHARS,
+) -> list[Conversation]:
+    items = data if isinstance(data, list) else [data]
+    conversations = []
+    for i, item in enumerate(items):
+        prefix = f"[{i}]" if isinstance(data, list) else ""
+        if not isinstance(item, dict):
+            raise InputFormatError(path, prefix or "top level", "expected an object")
+        body = item.get("conversation", item)
+        if not isinstance(body, dict):
+            raise InputFormatError(path, f"{prefix}conversation", "expected an object of sessions")
+        sample_id = item.get("sample_id")
+        conversations.append(_one(path, body, sample_id, prefix, words_per_minute, max_turn_chars))
+    return conversations
 
 
-def _one(path: Path, body: dict[str, Any], sample_id: Any, prefix: str, wpm: float) -> Conversation:
+def _one(
+    path: Path, body: dict[str, Any], sample_id: Any, prefix: str, wpm: float, max_turn_chars: int
+) -> Conversation:
     conversation_id = check_conversation_id(path, f"{prefix}sample_id", sample_id or path.stem)
     sessions = []
     for key in session_keys(body):
@@ -72,4 +83,6 @@ def _one(path: Path, body: dict[str, Any], sample_id: Any, prefix: str, wpm: flo
             elapsed_words += word_count(text)
         sessions.append(session)
     speakers = [str(body[k]) for k in ("speaker_a", "speaker_b") if body.get(k)]
-    return build_conversation(path, conversation_id, sessions, source="locomo", speakers=speakers)
+    return build_conversation(
+        path, conversation_id, sessions, "locomo", speakers, max_turn_chars=max_turn_chars
+    )

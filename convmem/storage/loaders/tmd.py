@@ -11,6 +11,7 @@ from typing import Any
 
 from convmem.errors import InputFormatError
 from convmem.storage.loaders.build import (
+    DEFAULT_MAX_TURN_CHARS,
     RawTurn,
     build_conversation,
     check_conversation_id,
@@ -33,7 +34,9 @@ def looks_like_tmd(data: Any) -> bool:
     return bool(first) and isinstance(first, list) and isinstance(first[0], dict) and "response_number" in first[0]
 
 
-def load_tmd(path: Path, data: dict[str, Any]) -> Conversation:
+def load_tmd(
+    path: Path, data: dict[str, Any], max_turn_chars: int = DEFAULT_MAX_TURN_CHARS
+) -> Conversation:
     conversation_id = check_conversation_id(path, "file name", path.stem)
     sessions = []
     for key in session_keys(data):
@@ -59,4 +62,6 @@ def load_tmd(path: Path, data: dict[str, Any]) -> Conversation:
             )
         sessions.append(session)
     speakers = [str(data[k]) for k in ("speaker_a", "speaker_b") if data.get(k)]
-    return build_conversation(path, conversation_id, sessions, source="tmd", speakers=speakers)
+    return build_conversation(
+        path, conversation_id, sessions, "tmd", speakers, max_turn_chars=max_turn_chars
+    )
