@@ -1,4 +1,5 @@
-"""Time arithmetic past the calendar or the store: an empty window, never an exception.
+"""Time arithmetic past the calendar or the store: an empty window (with the nearest
+sessions offered as such), never an exception.
 
 The property suite feeds random questions (numbers of any size, unicode, control
 characters) and random moments of asking through grounding, planning and the real
@@ -57,7 +58,8 @@ def test_offsets_beyond_the_calendar_select_nothing(
     if "sessions" in question and "first" in question:
         assert asked != ASKED or found.turn_ids  # "the first N sessions" with N huge: all of them
     elif "December" not in question:
-        assert found.turn_ids == []
+        # nothing inside the window; at most the nearest sessions, offered as such
+        assert found.turn_ids == [] or (found.note.startswith("no turns") and set(found.scores) == {0.0})
 
 
 def test_ordinary_offsets_still_work(retriever: TimeAwareRetriever) -> None:
