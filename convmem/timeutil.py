@@ -5,6 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+# Month names and abbreviations, weekdays: what questions and turns spell times with.
+MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
 _SPOKEN_FORMATS = (
     "%I:%M:%S %p on %A %d %B, %Y",  # TemporalMemoryDataset turn: 01:56:04 AM on Monday 08 May, 2023
     "%I:%M %p on %d %B, %Y",  # LoCoMo session: 1:56 pm on 8 May, 2023

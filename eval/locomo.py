@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -90,9 +90,8 @@ def normalise_evidence(raw: str) -> tuple[list[str], list[str]]:
     return ids, bad
 
 
-def read_qa(paths: Sequence[Path]) -> list[LocomoQA]:
-    """The QA items of every file, conversation ids chosen as the loader chooses them."""
-    found: list[LocomoQA] = []
+def locomo_files(paths: Sequence[Path]) -> Iterator[tuple[Path, Any]]:
+    """Each LoCoMo ``.json`` file under ``paths`` with its parsed content."""
     for path in expand_paths(list(paths)):
         if path.suffix != ".json":
             continue
@@ -100,6 +99,13 @@ def read_qa(paths: Sequence[Path]) -> list[LocomoQA]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputFormatError(path, "", f"cannot read LoCoMo JSON ({exc.__class__.__name__})") from None
+        yield path, data
+
+
+def read_qa(paths: Sequence[Path]) -> list[LocomoQA]:
+    """The QA items of every file, conversation ids chosen as the loader chooses them."""
+    found: list[LocomoQA] = []
+    for path, data in locomo_files(paths):
         samples = data if isinstance(data, list) else [data]
         for s, sample in enumerate(samples):
             prefix = f"[{s}]" if isinstance(data, list) else ""

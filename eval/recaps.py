@@ -21,7 +21,6 @@ answer.  Questions are anchored as ``eval locomo`` anchors them.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from convmem.retrieval.bm25 import tokenize
 from convmem.storage.loaders import expand_paths, load_paths
 from convmem.storage.memory import MemoryStore
 from eval.judge import normalise_answer
-from eval.locomo import CATEGORY_ORDER, locomo_items, normalise_evidence, read_qa
+from eval.locomo import CATEGORY_ORDER, locomo_files, locomo_items, normalise_evidence, read_qa
 from eval.runner import ProgressFn, write_outputs
 
 COVERAGE_AT = (3, 5, 10)
@@ -76,13 +75,7 @@ class SessionTruth:
 def read_observations(paths: Sequence[Path]) -> list[SessionTruth]:
     """Every session's observation turns, conversation ids chosen as the loader does."""
     found: list[SessionTruth] = []
-    for path in expand_paths(list(paths)):
-        if path.suffix != ".json":
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputFormatError(path, "", f"cannot read LoCoMo JSON ({exc.__class__.__name__})") from None
+    for path, data in locomo_files(paths):
         for sample in data if isinstance(data, list) else [data]:
             if not isinstance(sample, dict):
                 raise InputFormatError(path, "", "expected a LoCoMo conversation object")

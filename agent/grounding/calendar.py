@@ -31,7 +31,6 @@ from agent.grounding.dates import (
     MONTH_YEAR,
     POINT,
     WEEKDAY_NAME,
-    WEEKDAYS,
     YEAR_NUMBER,
     count_of,
     day_of_month,
@@ -46,7 +45,7 @@ from agent.grounding.dates import (
 )
 from agent.grounding.scanner import Scanner, rx
 from agent.grounding.types import ConversationFacts, DaySpan, Window
-from convmem.timeutil import month_shift
+from convmem.timeutil import WEEKDAYS, month_shift
 
 SPAN = rx(
     rf"\b(?:(?P<pre>between|from)\s+)?(?P<a>{POINT})\s+{CONNECT}\s+(?:the\s+)?"

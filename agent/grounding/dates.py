@@ -11,15 +11,8 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from agent.grounding.types import ConversationFacts, DaySpan, Window
-from convmem.timeutil import month_shift
+from convmem.timeutil import MONTHS, month_shift
 
-MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PARTS = {"morning": "morning", "afternoon": "afternoon", "evening": "evening", "night": "night"}
 PART_HOURS = {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 21), "night": (21, 29)}
 
