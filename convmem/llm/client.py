@@ -167,6 +167,10 @@ class LLMClient:
                 self._count_failure(request.purpose)
                 raise _keep(self._timed_out(deadline, attempt + 1), request=request) from None
             except LLMError as error:
+                if isinstance(error, LLMUnavailableError) and deadline.expired:
+                    # the backend's own timeout, set to what was left: the total ran out
+                    self._count_failure(request.purpose)
+                    raise _keep(self._timed_out(deadline, attempt + 1), request=request) from error
                 delay = self._delay(attempt)
                 if not error.retryable or attempt >= self.max_retries or delay >= deadline.remaining():
                     self._count_failure(request.purpose)
@@ -232,8 +236,9 @@ class LLMClient:
                         iterator = None
                         continue
                     self._count_failure(request.purpose)
-                    raised = _final(error, attempt + 1, request)
-                    raise _keep(raised, partial_text="".join(parts)) from error
+                    expired = isinstance(error, LLMUnavailableError) and deadline.expired
+                    raised = self._timed_out(deadline, attempt + 1) if expired else _final(error, attempt + 1, request)
+                    raise _keep(raised, request=request, partial_text="".join(parts)) from error
                 if delta:
                     parts.append(delta)
                     yield delta
