@@ -21,7 +21,6 @@ what someone said, never acted on.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -37,7 +36,14 @@ from agent.answer.base import (
     TextSink,
     repeats_memory,
 )
-from agent.answer.recap import LINES_IN_ALL, WordRarity, lines_per_session, pick_topics
+from agent.answer.recap import (
+    LINES_IN_ALL,
+    WordRarity,
+    lines_per_session,
+    log_tf,
+    pick_topics,
+    unit_rows,
+)
 from agent.grounding import content_words
 from convmem.retrieval.bm25 import tokenize
 from convmem.types import Turn
@@ -262,20 +268,11 @@ def _centrality_and_match(texts: list[str], question: str) -> tuple[np.ndarray, 
 
 
 def _tfidf(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    vocabulary: dict[str, int] = {}
-    for words in tokens:
-        for word in words:
-            vocabulary.setdefault(word, len(vocabulary))
-    matrix = np.zeros((len(tokens), max(len(vocabulary), 1)))
-    for row, words in enumerate(tokens):
-        for word, count in Counter(words).items():
-            matrix[row, vocabulary[word]] = 1.0 + math.log(count)
+    matrix, vocabulary = log_tf(tokens)
     documents = (matrix > 0).sum(axis=0)
     idf = np.log((1.0 + len(tokens)) / (1.0 + documents)) + 1.0
     matrix *= idf
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return matrix / norms, idf, vocabulary
+    return unit_rows(matrix), idf, vocabulary
 
 
 def _lexrank(similarity: np.ndarray) -> np.ndarray:

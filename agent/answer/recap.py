@@ -97,7 +97,9 @@ def pick_topics(
     return chosen
 
 
-def _tfidf(tokens: list[list[str]], rarity: WordRarity) -> np.ndarray:
+def log_tf(tokens: list[list[str]]) -> tuple[np.ndarray, dict[str, int]]:
+    """Sentences as rows of log term frequencies (1 + log count), with the column of each
+    word: the base both the recap's and the extractive answerer's TF-IDF weigh."""
     vocabulary: dict[str, int] = {}
     for words in tokens:
         for word in words:
@@ -105,7 +107,20 @@ def _tfidf(tokens: list[list[str]], rarity: WordRarity) -> np.ndarray:
     matrix = np.zeros((len(tokens), max(len(vocabulary), 1)))
     for row, words in enumerate(tokens):
         for word, count in Counter(words).items():
-            matrix[row, vocabulary[word]] = (1.0 + math.log(count)) * rarity.idf(word)
+            matrix[row, vocabulary[word]] = 1.0 + math.log(count)
+    return matrix, vocabulary
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (an all-zero row stays zero)."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return matrix / norms
+
+
+def _tfidf(tokens: list[list[str]], rarity: WordRarity) -> np.ndarray:
+    """Log term frequencies weighted by how rare each word is in the whole conversation."""
+    matrix, vocabulary = log_tf(tokens)
+    for word, column in vocabulary.items():
+        matrix[:, column] *= rarity.idf(word)
+    return unit_rows(matrix)
