@@ -834,13 +834,22 @@ def _chat(
         llm = None
     with ExitStack() as stack:
         access, lock = _chat_store(cfg, llm, serve, stack)
-        session = ChatSession(access, cfg, llm, conversation_id=conversation, speaker=speaker,
-                              clock=session_clock(start), output=_write)
-        stack.callback(session.close)  # lines still waiting for a busy store: stored, or kept
+        with lock:  # a serving chat's store is shared with the requests from the start
+            session = ChatSession(access, cfg, llm, conversation_id=conversation, speaker=speaker,
+                                  clock=session_clock(start), output=_write)
+
+        def close() -> None:  # lines still waiting for a busy store: stored, or kept
+            with lock:
+                session.close()
+
+        stack.callback(close)
         if missing:
             _write(f"No memory at {cfg.store} yet: created one.\n")
         if session.replayed:
             _write(f"Stored {session.replayed} line(s) an earlier chat could not store.\n")
+        if session.replay_error:
+            _write(f"Lines an earlier chat could not store are still kept in {session.journal.path}"
+                   f" ({session.replay_error}).\n")
         session.opening()
         stack.callback(_line_editing(history or cfg.store / CHAT_HISTORY))
         _chat_loop(session, lock)
@@ -859,16 +868,10 @@ def _chat_store(cfg: Settings, llm: Any, serve: bool, stack: ExitStack) -> tuple
             memory.close()
             raise ConvmemError(f"a convmem server at {url} holds {cfg.store}; stop it first, or"
                                " talk to memory through its API (convmem ask works)")
-        from service.background import serving
-        from service.memory import MemoryService
+        from service.background import serve_held
 
-        service = MemoryService(memory, cfg, llm)  # other commands go through it while the chat runs
         try:
-            with ExitStack() as held:
-                held.callback(memory.close)
-                held.enter_context(serving(service))
-                stack.push(held.pop_all())
-            return memory, service.lock
+            return memory, serve_held(memory, cfg, llm, stack)  # other commands go through it
         except ConvmemError as exc:
             _write(f"Not serving the store to other commands ({exc.message}); it is opened only"
                    " while a line is handled.\n")
@@ -877,20 +880,15 @@ def _chat_store(cfg: Settings, llm: Any, serve: bool, stack: ExitStack) -> tuple
 
         with status_line(f"Loading the embedding model ({cfg.embedder})..."):
             build_embedder(cfg).embed(["warm up"])  # kept for the chat's life; the store is not
-    notes_shown = [False]
-
-    def opener() -> MemoryStore:
-        memory = _open_store(cfg, create=True)
-        if not notes_shown[0]:
-            notes_shown[0] = True
-            for note in memory.notes:
-                err_console.print(plain(note, "yellow"), highlight=False, soft_wrap=True)
-        return memory
 
     def waiting(message: str) -> None:
         _write(f"(waiting up to {cfg.store_wait_s:g} s for the store: {message})\n")
 
-    return StoreOnDemand(opener, cfg.store_wait_s, waiting), nullcontext()
+    def notes(found: list[str]) -> None:  # how the store opened (read-only...), said once
+        for note in found:
+            err_console.print(plain(note, "yellow"), highlight=False, soft_wrap=True)
+
+    return StoreOnDemand(lambda: _open_store(cfg, create=True), cfg.store_wait_s, waiting, notes), nullcontext()
 
 
 def _chat_loop(session: ChatSession, lock: Any) -> None:
@@ -965,16 +963,13 @@ def _reach_store(
     `convmem serve`, or a chat serving it), else opened here; while another process holds
     it for a moment (a chat without a server, storing a turn), both are tried again for up
     to ``store_wait_s`` seconds.  Either way, a context manager that closes it."""
-    from service.client import reach_store
-    from service.remote_store import RemoteStore
+    from service.remote_store import reach
 
     def waiting(message: str) -> None:
         err_console.print(plain(f"waiting up to {cfg.store_wait_s:g} s: {message}", "dim"), highlight=False,
                           soft_wrap=True)
 
-    client, memory = reach_store(cfg.store, cfg.api_key, opener or (lambda: open_store(cfg, create, repair)),
-                                 cfg.store_wait_s, waiting)
-    return RemoteStore(client, str(cfg.store)) if client is not None else memory
+    return reach(cfg, opener or (lambda: open_store(cfg, create, repair)), waiting)
 
 
 def _remote(memory: Any) -> bool:
@@ -984,17 +979,9 @@ def _remote(memory: Any) -> bool:
 
 
 def _refuse_if_served(cfg: Settings, command: str) -> None:
-    """Commands that read the store directly and cannot go through a server."""
-    from service.client import running_server
-    from service.remote_store import ServerHoldsStoreError
+    from service.remote_store import refuse_if_served
 
-    client = running_server(cfg.store, cfg.api_key)
-    if client is not None:
-        client.close()
-        raise ServerHoldsStoreError(
-            f"the convmem server at {client.url} holds {cfg.store}, and `convmem {command}` needs the"
-            " store to itself; stop that server (or end the chat serving it) first"
-        )
+    refuse_if_served(cfg, command)
 
 
 def _turn_lines(turns: list[dict[str, Any]]) -> str:

@@ -32,7 +32,7 @@ from agent.pipeline import Agent, AgentAnswer
 from agent.store_access import HeldStore, StoreAccess, Unsaid, UnsavedJournal
 from agent.utterance import about_the_chat, classify
 from convmem.config import Settings
-from convmem.errors import ConfigError, ConvmemError, InputFormatError
+from convmem.errors import ConfigError, ConvmemError, InputFormatError, StoreError
 from convmem.retrieval.base import Query
 from convmem.storage.memory import MemoryStore
 from convmem.types import ANSWER, QUESTION, SAID, Conversation, DialogueTurn, Turn
@@ -99,6 +99,7 @@ class ChatSession:
         self.max_turn_chars = settings.max_turn_chars
         self._last_time: datetime | None = None
         self._index_in_session = 0
+        self.replay_error = ""
         with self.access.open() as memory:
             self.journal = UnsavedJournal(memory.root)
             self._sync(memory)
@@ -263,7 +264,12 @@ class ChatSession:
         stored: tuple[Turn, Unsaid] | None = None
         while self.unsaid:
             line = self.unsaid[0]
-            stored = self._store_turn(memory, line.speaker, line.text, line.role, line.spoken_at), line
+            try:
+                stored = self._store_turn(memory, line.speaker, line.text, line.role, line.spoken_at), line
+            except ConvmemError as exc:
+                if not isinstance(exc, StoreError):  # the line itself is refused: keeping it would not help
+                    self.unsaid.pop(0)
+                raise
             self.unsaid.pop(0)
             self.is_new = False
         assert stored is not None
@@ -280,9 +286,10 @@ class ChatSession:
         try:
             for number, line in enumerate(lines):
                 self._write_turn(memory, line.speaker, line.text, line.role, line.spoken_at, session, index + number)
-        except ConvmemError:
+        except ConvmemError as exc:  # e.g. a read-only store: they stay kept for a later chat
             self.journal.add(lines[number:])
-            raise
+            self.replay_error = exc.message
+            return number
         return len(lines)
 
     def _store_turn(self, memory: MemoryStore, speaker: str, text: str, role: str,

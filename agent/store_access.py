@@ -60,15 +60,20 @@ class StoreOnDemand:
     releases = True
 
     def __init__(self, opener: Callable[[], MemoryStore], wait_s: float,
-                 on_wait: Callable[[str], None] | None = None) -> None:
+                 on_wait: Callable[[str], None] | None = None,
+                 on_notes: Callable[[list[str]], None] | None = None) -> None:
+        """``on_notes`` hears the first open's notes (how the store opened: read-only...)."""
         self.opener = opener
         self.wait_s = wait_s
         self.on_wait = on_wait
+        self.on_notes = on_notes
         self.opens = 0
 
     @contextlib.contextmanager
     def open(self) -> Iterator[MemoryStore]:
         memory = open_when_free(self.opener, self.wait_s, self.on_wait)
+        if self.opens == 0 and self.on_notes is not None and memory.notes:
+            self.on_notes(list(memory.notes))
         self.opens += 1
         try:
             yield memory

@@ -7,23 +7,46 @@ the store alone) is a one-line error saying to stop the server first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from convmem.config import Settings
 from convmem.embed.base import ProgressFn
 from convmem.errors import ConvmemError, NotFoundError
 from convmem.eventtime import EventTime
-from convmem.storage.memory import DoctorReport, IngestReport
+from convmem.storage.memory import DoctorReport, IngestReport, MemoryStore
 from convmem.timeutil import parse_iso
 from convmem.types import Conversation, Session, Turn
-from service.client import ServiceClient
+from service.client import ServiceClient, reach_store, running_server
 
 
 class ServerHoldsStoreError(ConvmemError):
     code = "server_holds_store"
     exit_code = 3
+
+
+def reach(settings: Settings, opener: Callable[[], MemoryStore],
+          on_wait: Callable[[str], None] | None = None) -> RemoteStore | MemoryStore:
+    """The store of ``settings`` through the server that holds it, else ``opener()``,
+    waiting up to ``store_wait_s`` while another process holds it (``reach_store``)."""
+    client, memory = reach_store(settings.store, settings.api_key, opener, settings.store_wait_s, on_wait)
+    if client is not None:
+        return RemoteStore(client, str(settings.store))
+    assert memory is not None
+    return memory
+
+
+def refuse_if_served(settings: Settings, command: str) -> None:
+    """For commands that need the store to themselves and cannot go through a server."""
+    client = running_server(settings.store, settings.api_key)
+    if client is not None:
+        client.close()
+        raise ServerHoldsStoreError(
+            f"the convmem server at {client.url} holds {settings.store}, and `convmem {command}` needs"
+            " the store to itself; stop that server (or end the chat serving it) first"
+        )
 
 
 @dataclass(frozen=True)

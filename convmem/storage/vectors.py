@@ -77,10 +77,15 @@ def turn_metadata(turn: Turn) -> dict[str, Any]:
 
 
 @functools.cache
-def _chroma_settings() -> ChromaSettings:
-    """Built once: it reads the environment and takes tens of ms, paid again at every
-    open otherwise (a chat without a server opens the store for each line)."""
+def _base_settings() -> ChromaSettings:
     return ChromaSettings(anonymized_telemetry=False)
+
+
+def _chroma_settings() -> ChromaSettings:
+    """A copy of settings built once: building them reads the environment and takes tens
+    of ms, paid at every open otherwise (a chat without a server opens the store for each
+    line); a copy, since each client writes its own path or host into the object."""
+    return _base_settings().model_copy()
 
 
 def _client(path: Path, url: str) -> Any:
