@@ -62,11 +62,16 @@ def _run(access: object, cfg: Settings, rounds: int) -> dict[str, list[float]]:
     return times
 
 
-def _open_close(cfg: Settings, times: int) -> list[float]:
+def _open_close(cfg: Settings, times: int, search: bool = False) -> list[float]:
+    """Open and close the store; with ``search``, one vector search in between (Chroma
+    loads its index from disk on the first one)."""
     spent = []
+    vector = build_embedder(cfg).embed([QUESTIONS[0]])[0]
     for _ in range(times):
         started = time.perf_counter()
-        open_store(cfg).close()
+        with open_store(cfg) as memory:
+            if search:
+                memory.vectors.search(vector, 10, {"conversation_id": DEMO_CONVERSATION_ID})
         VectorIndex.forget_open_clients()
         spent.append(1000 * (time.perf_counter() - started))
     return spent
@@ -101,6 +106,7 @@ def main() -> None:
                 access = StoreOnDemand(lambda c=mode_cfg: open_store(c), wait_s=5)
                 results[mode] = _run(access, mode_cfg, args.rounds)
                 bare = _open_close(mode_cfg, 20)
+                searched = _open_close(mode_cfg, 20, search=True)
         with open_store(cfg.with_overrides(store=base)) as memory:
             size = memory.stats().turns
     print(f"store: demo memory{f' + {args.turns} simulated turns' if args.turns else ''} ({size} turns),"
@@ -109,6 +115,7 @@ def main() -> None:
         for kind, values in times.items():
             print(_line(f"{mode}: {kind}", values))
     print(_line("open + close of the store", bare))
+    print(_line("open + 1 search + close", searched))
 
 
 if __name__ == "__main__":

@@ -65,6 +65,10 @@ def test_every_store_command_goes_through_a_serving_chat(
         assert code == 4 and "no conversation 'd'" in err and "known: c" in err
         code, _, err = run_cli(["forget", "d", "--yes"], capsys)
         assert code == 4 and len(err.strip().splitlines()) == 1
+        code, out, err = run_cli(["demo", "--reset", "--store", str(cli_env)], capsys)
+        assert code == 0 and "'conversations': 2" in out and "'turns': 34" in out, err
+        code, out, err = run_cli(["forget", "demo", "--yes"], capsys)
+        assert code == 0 and "forgot conversation demo: 27 turns" in out, err
         code, _, err = run_cli(["generate", "questions", "--out", str(tmp_path / "q.jsonl")], capsys)
         assert code == 3 and "stop that server (or end the chat serving it) first" in err
         assert len(err.strip().splitlines()) == 1
