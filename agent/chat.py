@@ -204,9 +204,10 @@ class ChatSession:
                 self._sync(memory)
                 self._store_unsaid(memory)
             self.output("The line(s) that were waiting are stored now.\n")
-        except ConvmemError as exc:
+        except (ConvmemError, KeyboardInterrupt) as exc:  # Ctrl-C: leave now, keep them
             self.journal.add(self.unsaid)
-            self.output(f"error: {exc.message}\nKept {len(self.unsaid)} unstored line(s) in"
+            reason = exc.message if isinstance(exc, ConvmemError) else "interrupted"
+            self.output(f"error: {reason}\nKept {len(self.unsaid)} unstored line(s) in"
                         f" {self.journal.path}; the next chat on this store stores them.\n")
             self.unsaid = []
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import httpx
 import pytest
 
 from service.server import SERVER_FILE
@@ -73,13 +74,21 @@ def test_every_store_command_goes_through_a_serving_chat(
         assert code == 3 and "stop that server (or end the chat serving it) first" in err
         assert len(err.strip().splitlines()) == 1
 
-        # the chat sees what others wrote through it: a question about it, answered
-        chat.say("what did I buy today?", "kayak")
+        # a turn added to the chat's own conversation through its server...
+        url = json.loads((cli_env / SERVER_FILE).read_text(encoding="utf-8"))["url"]
+        added = httpx.post(f"{url}/conversations/c/turns", timeout=60, json={"turns": [
+            {"speaker": "Ben", "text": "I keep my kayak at the marina.", "timestamp": "2024-01-06T10:10:00"}]})
+        assert added.status_code == 200 and added.json()["added"] == 1
+        # ...takes no id or place the chat then uses: its next line is stored after it
+        chat.say("where do I keep the kayak?", "marina")
         assert chat.quit() == 0
     finally:
         chat.kill()
     assert not (cli_env / SERVER_FILE).exists()
-    assert _stats(capsys) == {"conversations": 1, "sessions": 3, "turns": 9, "vectors": 9}
+    assert _stats(capsys) == {"conversations": 1, "sessions": 3, "turns": 10, "vectors": 10}
+    code, out, _ = run_cli(["show", "c", "--session", "3"], capsys)
+    said = [line.split(None, 5)[-1] for line in out.splitlines() if " s3 " in line]
+    assert said[2:4] == ["Ben: I keep my kayak at the marina.", "user: where do I keep the kayak?"]
 
 
 def test_a_chat_without_a_server_lets_go_of_the_store_between_lines(
