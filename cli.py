@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -194,15 +194,15 @@ def ingest(
     with progress_bar("reading files", unit="files") as progress:
         conversations = load_paths(paths, fmt, cfg.session_gap_minutes, cfg.words_per_minute, progress, cfg.max_turn_chars)
     conversations = _renamed(conversations, conversation_id, id_prefix)
-    with _server(cfg) as server:
-        if server is not None:
-            result = server.import_conversations(conversations)
-            console.print(
-                f"ingested {len(result['conversations'])} conversation(s) through {server.url}:"
-                f" {result['added']} new turn(s), {result['skipped']} already stored"
-            )
-            return
-    memory = _open_loaded(cfg)
+    memory = _reach_store(cfg, opener=lambda: _open_loaded(cfg))
+    if _remote(memory):
+        with memory:
+            report = memory.ingest(conversations)
+        console.print(
+            f"ingested {len(report.conversations)} conversation(s) through {memory.client.url}:"
+            f" {report.added_turns} new turn(s), {report.skipped_turns} already stored"
+        )
+        return
     with memory, progress_bar("embedding turns", unit="turns") as progress:
         report = memory.ingest(conversations, progress=progress)
         stats = memory.stats()
@@ -239,12 +239,8 @@ def _renamed(conversations: list[Any], conversation_id: str | None, id_prefix: s
 @app.command()
 def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """How much the store holds."""
-    cfg = settings(store)
-    with _server(cfg) as server:
-        numbers = server.stats() if server is not None else None
-    if numbers is None:
-        with open_store(cfg) as memory:
-            numbers = memory.stats().as_dict()
+    with _reach_store(settings(store)) as memory:
+        numbers = memory.stats().as_dict()
     if as_json:
         print(json.dumps(numbers))
         return
@@ -261,7 +257,7 @@ def sessions(
     as_json: JsonOpt = False,
 ) -> None:
     """List a conversation's sessions."""
-    with open_store(settings(store)) as memory:
+    with _reach_store(settings(store)) as memory:
         found = memory.sessions(conversation)
         known = memory.conversation_ids()
     if not found:
@@ -287,7 +283,7 @@ def show(
     store: StoreOpt = None,
 ) -> None:
     """Print a conversation's turns (one session with --session)."""
-    with open_store(settings(store)) as memory:
+    with _reach_store(settings(store)) as memory:
         turns = memory.turns(conversation, session)
         known = memory.conversation_ids()
         count = len(memory.sessions(conversation))
@@ -315,7 +311,8 @@ def doctor(
     check_only: Annotated[bool, typer.Option("--check", help="Report only; do not repair.")] = False,
 ) -> None:
     """Check that DuckDB and Chroma agree; rebuild the vector side from DuckDB if not."""
-    with open_store(settings(store), repair=not check_only) as memory, progress_bar("re-embedding") as progress:
+    memory = _reach_store(settings(store), repair=not check_only)
+    with memory, progress_bar("re-embedding") as progress:
         shown = len(memory.notes)
         report = memory.doctor(repair=not check_only, progress=progress)
         for note in memory.notes[shown:]:  # found while checking
@@ -336,10 +333,10 @@ def forget(
     store: StoreOpt = None,
 ) -> None:
     """Delete a conversation from memory (both stores); asks first unless --yes."""
-    with open_store(settings(store)) as memory:
+    with _reach_store(settings(store)) as memory:
         if memory.conversation(conversation) is None:
             raise _unknown_conversation(conversation, memory.conversation_ids())
-        count = len(memory.tables.turn_ids(conversation))
+        count = len(memory.turns(conversation))
         question = f"Forget conversation {conversation} ({count} turns) from both stores?"
         if not yes and not typer.confirm(question, default=False, err=True):
             err_console.print(f"kept conversation {conversation} (--yes deletes without asking)")
@@ -353,7 +350,7 @@ def _demo_settings(store: Path | None) -> Settings:
     return settings(store or Settings.from_env().store.parent / "convmem-demo")
 
 
-def _load_demo(memory: MemoryStore, cfg: Settings) -> None:
+def _load_demo(memory: Any, cfg: Settings) -> None:
     from convmem.demo import demo_transcript
 
     memory.ingest(load_paths([demo_transcript()], "jsonl", cfg.session_gap_minutes))
@@ -368,7 +365,7 @@ def demo(
     from convmem.demo import DEMO_CONVERSATION_ID
 
     cfg = _demo_settings(store)
-    with open_store(cfg, create=True) as memory:
+    with _reach_store(cfg, create=True) as memory:
         if reset and memory.conversation(DEMO_CONVERSATION_ID) is not None:
             memory.forget(DEMO_CONVERSATION_ID)
         _load_demo(memory, cfg)
@@ -443,6 +440,7 @@ def eval_questions(
     names = parse_retriever_list(retriever)
     gate = _gate(baseline, gate_metric, gate_tolerance, "questions")
     cfg = settings(store)
+    _refuse_if_served(cfg, "eval questions")
     with progress_bar("questions", unit="questions") as progress:
         results = run_questions(file, out, names, cfg, llm=build_llm(cfg), limit=limit, progress=progress,
                                 gate=gate)
@@ -640,7 +638,11 @@ def generate_questions_command(
         families=chosen or ALL_FAMILIES, per_family=per_family, ambiguous=ambiguous,
         paraphrases=paraphrases, seed=seed, anchoring=PRESETS[anchoring], asked_at=moment,
     )
-    with open_store(cfg) as memory, progress_bar("conversations") as progress:
+    memory = _reach_store(cfg)
+    if _remote(memory):
+        memory.close()
+        _refuse_if_served(cfg, "generate questions")
+    with memory, progress_bar("conversations") as progress:
         count = write_question_set(memory, out, fmt, config, conversation, _generation_model(cfg), progress)
     console.print(plain(f"wrote {count} {'items' if fmt == 'tmd' else 'questions'} to {out}"))
 
@@ -698,12 +700,11 @@ def retrieve(
         asked_at = parse_iso(now) if now else datetime.now()
     except ValueError as exc:
         raise ConfigError(f"--now: {exc}") from None
-    with _server(cfg) as server:
-        if server is not None:
-            body = server.retrieve(conversation, question, asked_at.isoformat(), retriever=retriever)
+    with _reach_store(cfg) as memory:
+        if _remote(memory):
+            body = memory.client.retrieve(conversation, question, asked_at.isoformat(), retriever=retriever)
             print(json.dumps({k: v for k, v in body.items() if k != "turns"}) if as_json else _turn_lines(body["turns"]))
             return
-    with open_store(cfg) as memory:
         if memory.conversation(conversation) is None:
             raise _unknown_conversation(conversation, memory.conversation_ids())
         found = build_retriever(retriever, memory, cfg, llm=build_llm(cfg)).retrieve(
@@ -774,6 +775,7 @@ def chat(
     now: Annotated[str | None, typer.Option("--now", help="Start the clock here (ISO 8601); turn times advance from it.")] = None,
     demo_memory: Annotated[bool, typer.Option("--demo", help="Chat as Alex in a new copy of the bundled demo memory.")] = False,
     keep: Annotated[bool, typer.Option("--keep", help="With --demo: keep the demo memory between chats.")] = False,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Do not serve the store to other commands; open it only while a line is handled.")] = False,
     store: StoreOpt = None,
 ) -> None:
     """Chat with memory: every turn is stored at once, questions are answered from memory."""
@@ -784,7 +786,8 @@ def chat(
         if fresh_demo:
             _write("A new copy of the demo memory (--keep keeps one between chats).\n")
         history = _demo_settings(None).store.with_name("convmem-demo-history") if fresh_demo else None
-        _chat(conversation, speaker, now, demo_memory, Path(fresh) / "store" if fresh_demo else store, history)
+        _chat(conversation, speaker, now, demo_memory, Path(fresh) / "store" if fresh_demo else store, history,
+              serve=not no_serve)
 
 
 def _line_editing(history: Path) -> Callable[[], None]:
@@ -810,7 +813,7 @@ def _line_editing(history: Path) -> Callable[[], None]:
 
 def _chat(
     conversation: str, speaker: str, now: str | None, demo_memory: bool, store: Path | None,
-    history: Path | None = None,
+    history: Path | None = None, serve: bool = True,
 ) -> None:
     from agent.chat import ChatSession, session_clock
     from convmem.compose import build_llm
@@ -820,35 +823,72 @@ def _chat(
     cfg = _demo_settings(store) if demo_memory else settings(store)
     if demo_memory:
         conversation, speaker = DEMO_CONVERSATION_ID, DEMO_SPEAKER if speaker == "user" else speaker
-        with open_store(cfg, create=True) as memory:
+        with _reach_store(cfg, create=True) as memory:
             _load_demo(memory, cfg)
     start = _parse_now(now)
-    with _server(cfg) as server:
-        if server is not None:
-            raise ConvmemError(f"a convmem server at {server.url} holds {cfg.store}; stop it first, or"
-                               " talk to memory through its API (convmem ask works)")
     missing = not (cfg.store / DUCKDB_FILE).exists()
     try:
         llm = build_llm(cfg)
     except ConvmemError as exc:
         _write(f"LLM not usable ({exc.message}); answering from memory without it.\n")
         llm = None
-    from service.background import serving
-    from service.memory import MemoryService
+    with ExitStack() as stack:
+        access, lock = _chat_store(cfg, llm, serve, stack)
+        with lock:  # a serving chat's store is shared with the requests from the start
+            session = ChatSession(access, cfg, llm, conversation_id=conversation, speaker=speaker,
+                                  clock=session_clock(start), output=_write)
 
-    with _open_loaded(cfg) as memory:
-        service = MemoryService(memory, cfg, llm)  # other commands go through it while the chat runs
-        session = ChatSession(memory, cfg, llm, conversation_id=conversation, speaker=speaker,
-                              clock=session_clock(start), output=_write)
+        def close() -> None:  # lines still waiting for a busy store: stored, or kept
+            with lock:
+                session.close()
+
+        stack.callback(close)
         if missing:
             _write(f"No memory at {cfg.store} yet: created one.\n")
+        if session.replayed:
+            _write(f"Stored {session.replayed} line(s) an earlier chat could not store.\n")
+        if session.replay_error:
+            _write(f"Lines an earlier chat could not store are still kept in {session.journal.path}"
+                   f" ({session.replay_error}).\n")
         session.opening()
-        save_history = _line_editing(history or cfg.store / CHAT_HISTORY)
+        stack.callback(_line_editing(history or cfg.store / CHAT_HISTORY))
+        _chat_loop(session, lock)
+
+
+def _chat_store(cfg: Settings, llm: Any, serve: bool, stack: ExitStack) -> tuple[Any, Any]:
+    """The chat's store and the lock its lines are handled under: held open and served to
+    other commands (default), or, with --no-serve or when serving fails, opened only while
+    a line is handled (``agent.store_access``)."""
+    from agent.store_access import StoreOnDemand
+
+    if serve:
+        memory = _reach_store(cfg, opener=lambda: _open_loaded(cfg))
+        if _remote(memory):
+            url = memory.client.url
+            memory.close()
+            raise ConvmemError(f"a convmem server at {url} holds {cfg.store}; stop it first, or"
+                               " talk to memory through its API (convmem ask works)")
+        from service.background import serve_held
+
         try:
-            with serving(service):
-                _chat_loop(session, service.lock)
-        finally:
-            save_history()
+            return memory, serve_held(memory, cfg, llm, stack)  # other commands go through it
+        except ConvmemError as exc:
+            _write(f"Not serving the store to other commands ({exc.message}); it is opened only"
+                   " while a line is handled.\n")
+    else:
+        from convmem.compose import build_embedder
+
+        with status_line(f"Loading the embedding model ({cfg.embedder})..."):
+            build_embedder(cfg).embed(["warm up"])  # kept for the chat's life; the store is not
+
+    def waiting(message: str) -> None:
+        _write(f"(waiting up to {cfg.store_wait_s:g} s for the store: {message})\n")
+
+    def notes(found: list[str]) -> None:  # how the store opened (read-only...), said once
+        for note in found:
+            err_console.print(plain(note, "yellow"), highlight=False, soft_wrap=True)
+
+    return StoreOnDemand(lambda: _open_store(cfg, create=True), cfg.store_wait_s, waiting, notes), nullcontext()
 
 
 def _chat_loop(session: ChatSession, lock: Any) -> None:
@@ -883,16 +923,15 @@ def ask(
     cfg = settings(store)
     asked_at = _parse_now(now) or datetime.now()
     dialogue = read_dialogue_file(context) if context is not None else ()
-    with _server(cfg) as server:
-        if server is not None:
-            body = server.ask(conversation, question, asked_at.isoformat(), dialogue)
+    with _reach_store(cfg) as memory:
+        if _remote(memory):
+            body = memory.client.ask(conversation, question, asked_at.isoformat(), dialogue)
             print(json.dumps({k: v for k, v in body.items() if k != "llm_error"}) if as_json else body["answer"])
             if body.get("llm_error"):
                 from convmem.errors import LLMError
 
                 raise LLMError(f"{body['llm_error']} (the answer comes from memory without the LLM)")
             return
-    with open_store(cfg) as memory:
         known = memory.conversation_ids()
         if not known:
             raise EmptyMemoryError(f"memory at {cfg.store} is empty; run `convmem ingest PATH` first")
@@ -917,17 +956,32 @@ def _unknown_conversation(conversation: str, known: list[str]) -> ConvmemError:
     return NotFoundError(f"no conversation {conversation!r} in the store ({hint})")
 
 
-@contextmanager
-def _server(cfg: Settings) -> Iterator[Any]:
-    """A client of the `convmem serve` that owns this store, or None (open it directly)."""
-    from service.client import running_server
+def _reach_store(
+    cfg: Settings, create: bool = False, repair: bool = False, opener: Callable[[], MemoryStore] | None = None
+) -> Any:
+    """The store of ``cfg``: through the server that holds it (a ``RemoteStore``: a
+    `convmem serve`, or a chat serving it), else opened here; while another process holds
+    it for a moment (a chat without a server, storing a turn), both are tried again for up
+    to ``store_wait_s`` seconds.  Either way, a context manager that closes it."""
+    from service.remote_store import reach
 
-    client = running_server(cfg.store, cfg.api_key)
-    try:
-        yield client
-    finally:
-        if client is not None:
-            client.close()
+    def waiting(message: str) -> None:
+        err_console.print(plain(f"waiting up to {cfg.store_wait_s:g} s: {message}", "dim"), highlight=False,
+                          soft_wrap=True)
+
+    return reach(cfg, opener or (lambda: open_store(cfg, create, repair)), waiting)
+
+
+def _remote(memory: Any) -> bool:
+    from service.remote_store import RemoteStore
+
+    return isinstance(memory, RemoteStore)
+
+
+def _refuse_if_served(cfg: Settings, command: str) -> None:
+    from service.remote_store import refuse_if_served
+
+    refuse_if_served(cfg, command)
 
 
 def _turn_lines(turns: list[dict[str, Any]]) -> str:
@@ -946,6 +1000,7 @@ def serve(
     from service.server import serve as run_server
 
     cfg = settings(store, service_keys=str(keys) if keys is not None else None)
+    _refuse_if_served(cfg, "serve")
     run_server(cfg, host, port, on_ready=lambda url: err_console.print(f"convmem serving {cfg.store} at {url}"))
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from agent.answer import TextSink
 from agent.pipeline import Agent, AgentAnswer
+from agent.store_access import HeldStore, StoreAccess, Unsaid, UnsavedJournal
 from agent.utterance import about_the_chat, classify
 from convmem.config import Settings
 from convmem.errors import ConfigError, ConvmemError, InputFormatError, StoreError
@@ -66,7 +67,7 @@ def session_clock(start: datetime | None = None, monotonic: Callable[[], float] 
 class ChatSession:
     def __init__(
         self,
-        store: MemoryStore,
+        store: MemoryStore | StoreAccess,
         settings: Settings,
         llm: Any = None,
         *,
@@ -77,38 +78,48 @@ class ChatSession:
         output: TextSink | None = None,
         agent: Agent | None = None,
     ) -> None:
+        """``store``: a store held open for the chat's life, or a ``StoreAccess`` (such as
+        ``StoreOnDemand``, which opens it for each line and closes it after)."""
         if not speaker.strip() or speaker.strip() == assistant:
             raise ConfigError(f"--as {speaker!r}: pick a speaker name other than {assistant!r}")
         if "#" in conversation_id or not conversation_id.strip():
             raise ConfigError(f"conversation id {conversation_id!r} must be non-empty and without '#'")
-        self.store = store
+        self.access: StoreAccess = HeldStore(store) if isinstance(store, MemoryStore) else store
+        self.settings = settings
         self.llm = llm
         self.conversation_id = conversation_id
         self.speaker = speaker.strip()
         self.assistant = assistant
         self.clock = clock
         self.output = output or _write_stdout
-        self.agent = agent or Agent(store, settings, llm)
+        self._agent = agent
         self.history: list[DialogueTurn] = []
         self.last: AgentAnswer | None = None
-        self.unsaid: str | None = None  # a line that could not be stored, kept to retry
+        self.unsaid: list[Unsaid] = []  # lines said but not stored yet (the store was busy), oldest first
         self.max_turn_chars = settings.max_turn_chars
-        existing = store.tables.existing_turns(conversation_id)
-        sessions = store.sessions(conversation_id)
+        self._last_time: datetime | None = None
+        self._index_in_session = 0
+        self.replay_error = ""
+        with self.access.open() as memory:
+            self.journal = UnsavedJournal(memory.root)
+            self._sync(memory)
+            self.replayed = self._replay(memory)
+            sessions = memory.sessions(conversation_id)
         self.is_new = not sessions
         self.session_index = (sessions[-1].index if sessions else 0) + 1
-        self._next_order = max((order for order, *_ in existing.values()), default=-1) + 1
-        self._used_ids = set(existing)
-        numeric = [int(i) for i in existing if i.isdigit()]
-        self._next_id = max(numeric, default=-1) + 1
-        self._last_time = max((s.end for s in sessions), default=None)
-        self._index_in_session = 0
         started = clock()
         if self._last_time is not None and started < self._last_time:
             raise ConfigError(
                 f"the chat would start at {started:%Y-%m-%d %H:%M}, before the last turn of"
                 f" conversation {conversation_id!r} ({self._last_time:%Y-%m-%d %H:%M}); give a later --now"
             )
+
+    def _agent_for(self, memory: MemoryStore) -> Agent:
+        """The agent over ``memory``: one per open store, since its caches are good only
+        for the store as that open saw it."""
+        if self._agent is None or self._agent.store is not memory:
+            self._agent = Agent(memory, self.settings, self.llm)
+        return self._agent
 
     # ---- the loop -----------------------------------------------------------------------
     def opening(self) -> None:
@@ -124,39 +135,48 @@ class ChatSession:
             )
 
     def handle(self, line: str) -> bool:
-        """One line of input; ``False`` when the chat should end."""
-        text = line.strip() or self.unsaid or ""
-        if not text:
-            return True
+        """One line of input; ``False`` when the chat should end.  An empty line stores
+        the lines still waiting (and answers the last of them)."""
+        text = line.strip()
         if text.startswith("/"):
             return self._command(text)
+        if not text and not self.unsaid:
+            return True
         try:
             self.say(text)
         except ConvmemError as exc:
             self.output(f"error: {exc.message}\n")
-            if self.unsaid == text:
-                self.output("Your line was not stored; it is kept: press Enter to send it again.\n")
+            if self.unsaid:
+                self.output(
+                    f"Not stored yet, and kept: {len(self.unsaid)} line(s); they are stored with your"
+                    " next line (Enter alone sends them again), or when the chat ends.\n"
+                )
         return True
 
     def say(self, text: str) -> AgentAnswer | None:
-        """Store the user's turn; answer a question (streaming to the output) or acknowledge
-        a statement; store the reply.  Returns the answer (``None`` for a statement)."""
+        """Store the user's turn (after any still waiting); answer a question (streaming
+        to the output) or acknowledge a statement; store the reply.  Returns the answer
+        (``None`` for a statement).  ``text`` empty: answer the last waiting line."""
         if len(text) > self.max_turn_chars:
             raise InputFormatError(
                 "your line", "", f"{len(text):,} characters are more than the turn limit of"
                 f" {self.max_turn_chars:,}; send it in parts, or raise CONVMEM_MAX_TURN_CHARS"
             )
-        statement = classify(text) == "statement"
-        try:
-            asked = self._store_turn(self.speaker, text, SAID if statement else QUESTION)
-        except StoreError:  # e.g. a full disk: the same line can succeed later
-            self.unsaid = text
-            raise
-        self.unsaid = None
-        if statement:
+        if text:
+            role = SAID if classify(text) == "statement" else QUESTION
+            self.unsaid.append(Unsaid(self.conversation_id, self.session_index, self.speaker, text, role,
+                                      self.clock()))
+        with self.access.open() as memory:  # a busy store raises here: the line waits in unsaid
+            self._sync(memory)
+            asked, line = self._store_unsaid(memory)
+            return self._reply(memory, asked, line)
+
+    def _reply(self, memory: MemoryStore, asked: Turn, line: Unsaid) -> AgentAnswer | None:
+        text = line.text
+        if line.role == SAID:
             self.history.append(DialogueTurn(self.speaker, text))
             self.output(NOTED + "\n")
-            self._store_turn(self.assistant, NOTED, ANSWER)
+            self._store_turn(memory, self.assistant, NOTED, ANSWER)
             self.history.append(DialogueTurn(self.assistant, NOTED))
             return None
         query = Query(
@@ -165,14 +185,31 @@ class ChatSession:
             exclude_turn_ids=frozenset({asked.turn_id}),
         )
         self.history.append(DialogueTurn(self.speaker, text))
-        result = self.agent.ask(query, on_text=self.output, exclude_turn_ids={asked.turn_id})
+        result = self._agent_for(memory).ask(query, on_text=self.output, exclude_turn_ids={asked.turn_id})
         self.output("\n")
         if result.closest:
             self.output("(Nothing close enough to answer from; /closest shows the nearest turn.)\n")
         self.last = result
-        self._store_turn(self.assistant, result.text, ANSWER)
+        self._store_turn(memory, self.assistant, result.text, ANSWER)
         self.history.append(DialogueTurn(self.assistant, result.text))
         return result
+
+    def close(self) -> None:
+        """At the end of the chat: store the lines still waiting, or, if the store stays
+        busy, keep them in the store's journal for the next chat."""
+        if not self.unsaid:
+            return
+        try:
+            with self.access.open() as memory:
+                self._sync(memory)
+                self._store_unsaid(memory)
+            self.output("The line(s) that were waiting are stored now.\n")
+        except (ConvmemError, KeyboardInterrupt) as exc:  # Ctrl-C: leave now, keep them
+            self.journal.add(self.unsaid)
+            reason = exc.message if isinstance(exc, ConvmemError) else "interrupted"
+            self.output(f"error: {reason}\nKept {len(self.unsaid)} unstored line(s) in"
+                        f" {self.journal.path}; the next chat on this store stores them.\n")
+            self.unsaid = []
 
     # ---- commands -----------------------------------------------------------------------
     def _command(self, text: str) -> bool:
@@ -202,7 +239,9 @@ class ChatSession:
 
     def sessions_text(self) -> str:
         lines = [f"Sessions of conversation {self.conversation_id!r}:"]
-        for s in self.store.sessions(self.conversation_id):
+        with self.access.open() as memory:
+            found = memory.sessions(self.conversation_id)
+        for s in found:
             now = " (this chat)" if s.index == self.session_index else ""
             lines.append(f"  {s.index:>3}  {s.start:%a %Y-%m-%d %H:%M}  {s.turn_count} turns{now}")
         if len(lines) == 1 or self._index_in_session == 0:
@@ -210,24 +249,74 @@ class ChatSession:
         return "\n".join(lines)
 
     # ---- storage ------------------------------------------------------------------------
-    def _store_turn(self, speaker: str, text: str, role: str) -> Turn:
-        moment = self.clock()
+    def _sync(self, memory: MemoryStore) -> None:
+        """Ids, order and time from the stored turns: another process (a server's client,
+        or one that opened the store between this chat's lines) may have added some."""
+        existing = memory.tables.existing_turns(self.conversation_id)
+        self._next_order = max((order for order, *_ in existing.values()), default=-1) + 1
+        self._used_ids = set(existing)
+        self._next_id = max((int(i) for i in existing if i.isdigit()), default=-1) + 1
+        latest = max((spoken_at for *_, spoken_at in existing.values()), default=None)
+        if latest is not None and (self._last_time is None or latest > self._last_time):
+            self._last_time = latest
+
+    def _store_unsaid(self, memory: MemoryStore) -> tuple[Turn, Unsaid]:
+        """Store the waiting lines, oldest first; the last one and its turn."""
+        stored: tuple[Turn, Unsaid] | None = None
+        while self.unsaid:
+            line = self.unsaid[0]
+            try:
+                stored = self._store_turn(memory, line.speaker, line.text, line.role, line.spoken_at), line
+            except ConvmemError as exc:
+                if not isinstance(exc, StoreError):  # the line itself is refused: keeping it would not help
+                    self.unsaid.pop(0)
+                raise
+            self.unsaid.pop(0)
+            self.is_new = False
+        assert stored is not None
+        return stored
+
+    def _replay(self, memory: MemoryStore) -> int:
+        """Lines an earlier chat on this conversation could not store: into the last
+        session, at the times they were said."""
+        lines = self.journal.take(self.conversation_id)
+        if not lines:
+            return 0
+        sessions = memory.sessions(self.conversation_id)
+        session, index = (sessions[-1].index, sessions[-1].turn_count) if sessions else (1, 0)
+        try:
+            for number, line in enumerate(lines):
+                self._write_turn(memory, line.speaker, line.text, line.role, line.spoken_at, session, index + number)
+        except ConvmemError as exc:  # e.g. a read-only store: they stay kept for a later chat
+            self.journal.add(lines[number:])
+            self.replay_error = exc.message
+            return number
+        return len(lines)
+
+    def _store_turn(self, memory: MemoryStore, speaker: str, text: str, role: str,
+                    moment: datetime | None = None) -> Turn:
+        turn = self._write_turn(memory, speaker, text, role, moment or self.clock(), self.session_index,
+                                self._index_in_session)
+        self._index_in_session += 1
+        self.is_new = False
+        return turn
+
+    def _write_turn(self, memory: MemoryStore, speaker: str, text: str, role: str, moment: datetime,
+                    session: int, index_in_session: int) -> Turn:
         if self._last_time is not None and moment < self._last_time:
             moment = self._last_time  # a clock never runs backwards within a conversation
         while str(self._next_id) in self._used_ids:
             self._next_id += 1
         turn = Turn(
-            self.conversation_id, str(self._next_id), self._next_order, self.session_index,
-            self._index_in_session, speaker, text, moment, role,
+            self.conversation_id, str(self._next_id), self._next_order, session, index_in_session,
+            speaker, text, moment, role,
         )
         conversation = Conversation(self.conversation_id, (self.speaker, self.assistant), "chat", (turn,))
-        self.store.ingest([conversation], now=moment)
+        memory.ingest([conversation], now=moment)
         self._used_ids.add(turn.turn_id)
         self._next_id += 1
         self._next_order += 1
-        self._index_in_session += 1
         self._last_time = moment
-        self.is_new = False
         return turn
 
 

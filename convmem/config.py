@@ -90,6 +90,9 @@ class Settings:
     chroma_url: str = ""
     service_keys: str = ""
     api_key: str = ""  # the key CLI commands send to a running server
+    # seconds a command waits for a store another process holds for a moment (a chat
+    # storing a turn) before it gives up with an error naming that process
+    store_wait_s: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -67,6 +67,14 @@ class StoreFullError(StoreError):
     retryable = True
 
 
+class StoreBusyError(StoreError):
+    """Another process holds the store's DuckDB file (a chat writing a turn, say); the
+    same call can succeed once it lets go."""
+
+    code = "store_busy"
+    retryable = True
+
+
 class ConversationConflictError(StoreError):
     code = "conversation_conflict"
 

@@ -20,6 +20,7 @@ from convmem.errors import ConvmemError, InputFormatError, NotFoundError, StoreE
 from convmem.types import DialogueTurn
 from service.access import AuthError, ForbiddenError, KeyRing, Scope
 from service.memory import MemoryService, NewTurn, parse_moment
+from service.store_routes import add_store_routes
 
 STATUS = {AuthError: 401, ForbiddenError: 403, NotFoundError: 404, InputFormatError: 400}
 
@@ -174,6 +175,7 @@ def create_app(service: MemoryService, keys: KeyRing) -> FastAPI:
     def forget(conversation_id: Conv) -> dict[str, Any]:
         return service.forget(conversation_id)
 
+    add_store_routes(app, service, Caller, Conv)
     return app
 
 

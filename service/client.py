@@ -1,27 +1,31 @@
 """A client of a running ``convmem serve``, and how CLI commands find one for a store.
 
-While a server owns a store, DuckDB refuses a second writer, so ``stats``, ``ask``,
-``retrieve`` and ``ingest`` send their request to the server named in the store's
-``server.json`` instead.  A file left by a killed server (dead process, nothing listening)
-is ignored.
+While a server owns a store (``convmem serve``, or a chat serving it), DuckDB refuses a
+second writer, so every CLI command on that store sends its request to the server named
+in the store's ``server.json`` instead.  A file left by a killed server (dead process,
+nothing listening) is ignored.  ``reach_store`` is how a command gets either that server
+or the store itself, waiting a bounded time while another process holds the store for a
+moment (a chat without a server, storing a turn).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from convmem.errors import ConvmemError, InputFormatError, NotFoundError
+from convmem.errors import ConvmemError, InputFormatError, NotFoundError, StoreBusyError
 from convmem.types import Conversation, DialogueTurn
 from service.access import AuthError, ForbiddenError
 from service.memory import turn_json
 from service.server import SERVER_FILE
 
+T = TypeVar("T")
 ERRORS: dict[int, type[ConvmemError]] = {400: InputFormatError, 401: AuthError, 403: ForbiddenError, 404: NotFoundError}
 
 
@@ -147,6 +151,41 @@ class ServiceClient:
     def forget(self, conversation_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("DELETE", f"/conversations/{conversation_id}")
         return result
+
+    def event_times(self, conversation_id: str, turn_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        body = self._call("POST", f"/conversations/{conversation_id}/event-times", json={"turn_ids": list(turn_ids)})
+        return dict(body["event_times"])
+
+    def doctor(self) -> dict[str, Any]:
+        """The consistency check of both stores (never a repair: that needs the store alone)."""
+        result: dict[str, Any] = self._call("GET", "/doctor")
+        return result
+
+
+def reach_store(
+    store: Path, api_key: str, open_store: Callable[[], T], wait_s: float,
+    on_wait: Callable[[str], None] | None = None,
+) -> tuple[ServiceClient | None, T | None]:
+    """The server that owns ``store`` or, with none, ``open_store()``; while the store is
+    busy (another process holds it for a moment), both are tried again for up to
+    ``wait_s`` seconds: a chat that starts serving the store meanwhile is found too."""
+    deadline = time.monotonic() + wait_s
+    pause, told = 0.02, False
+    while True:
+        client = running_server(store, api_key)
+        if client is not None:
+            return client, None
+        try:
+            return None, open_store()
+        except StoreBusyError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreBusyError(f"waited {wait_s:g} s: {exc.message}") from None
+            if on_wait is not None and not told:
+                on_wait(exc.message)
+                told = True
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.5)
 
 
 def running_server(store: Path, api_key: str = "") -> ServiceClient | None:

@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from convmem.errors import StoreCorruptError, StoreError, StoreReadOnlyError
+from convmem.errors import StoreBusyError, StoreCorruptError, StoreError, StoreReadOnlyError
 from convmem.eventtime import EventTime
 from convmem.storage.event_times import insert_turn_times, read_turn_times
 from convmem.storage.migrations import migrate
@@ -59,7 +59,7 @@ def open_error(path: Path | str, exc: BaseException) -> StoreError:
     if "lock" in lowered:
         holder = re.search(r"\(PID (\d+)\)", cause)
         who = f"process {holder.group(1)}" if holder else "another process"
-        return StoreError(
+        return StoreBusyError(
             f"{path} is in use by {who}; close the other convmem command or point --store"
             " at another directory"
         )

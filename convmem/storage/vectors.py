@@ -7,6 +7,7 @@ function (ours) so Chroma never falls back to its downloading default.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,9 +76,21 @@ def turn_metadata(turn: Turn) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _base_settings() -> ChromaSettings:
+    return ChromaSettings(anonymized_telemetry=False)
+
+
+def _chroma_settings() -> ChromaSettings:
+    """A copy of settings built once: building them reads the environment and takes tens
+    of ms, paid at every open otherwise (a chat without a server opens the store for each
+    line); a copy, since each client writes its own path or host into the object."""
+    return _base_settings().model_copy()
+
+
 def _client(path: Path, url: str) -> Any:
     """Embedded Chroma in the store directory, or a Chroma server (``chroma run``) at ``url``."""
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    chroma_settings = _chroma_settings()
     if not url:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     parsed = urlparse(url if "://" in url else f"http://{url}")

@@ -86,7 +86,8 @@ def test_a_duckdb_file_that_is_not_a_database_says_so(cli_env: Path, capsys) -> 
     assert code == 3 and "not a readable DuckDB database" in err and "close other" not in err
 
 
-def test_a_store_locked_by_another_process_names_it(ingested: Path, capsys) -> None:
+def test_a_store_locked_by_another_process_names_it(ingested: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("CONVMEM_STORE_WAIT_S", "0.3")  # the bounded wait, then the error
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
          " time.sleep(60)", str(ingested / "memory.duckdb")], stdout=subprocess.PIPE, text=True,
@@ -94,7 +95,7 @@ def test_a_store_locked_by_another_process_names_it(ingested: Path, capsys) -> N
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         code, _, err = run_cli(["stats"], capsys)
-        assert code == 3 and f"in use by process {holder.pid}" in err
+        assert code == 3 and f"in use by process {holder.pid}" in err and "waited 0.3 s" in err
     finally:
         holder.kill()
         holder.wait()
@@ -147,7 +148,7 @@ def test_the_chat_keeps_a_line_it_could_not_store(cli_env: Path, capsys, monkeyp
     _full_disk(monkeypatch)
     monkeypatch.setattr("sys.stdin", io.StringIO("I planted tulips by the gate.\n\n/quit\n"))
     code, out, _ = run_cli(["chat", "--now", "2024-03-01T10:00"], capsys)
-    assert code == 0 and "is full" in out and "press Enter to send it again" in out
+    assert code == 0 and "is full" in out and "Enter alone sends them again" in out
     code, out, _ = run_cli(["show", "chat"], capsys)
     assert code == 0 and out.count("I planted tulips by the gate.") == 1
 

@@ -46,6 +46,8 @@ ENDPOINTS = [
     ("GET", "/conversations/a/export", None),
     ("POST", "/conversations/a/turns", {"turns": [{"speaker": "x", "text": "injected"}]}),
     ("DELETE", "/conversations/a", None),
+    ("POST", "/conversations/a/event-times", {"turn_ids": ["t0", "t1"]}),
+    ("GET", "/doctor", None),  # the whole store: only a key scoped to "*"
 ]
 
 
@@ -71,8 +73,12 @@ def test_lists_and_stats_show_only_the_keys_conversations(keyed: ServerProcess) 
         # an import naming another conversation is refused whole: nothing of it is written
         refused = b.post("/import", content=transcript("b", 16) + transcript("a", 16))
         assert refused.status_code == 403
+        times = b.post("/conversations/b/event-times", json={"turn_ids": ["t0"]})
+        assert times.status_code == 200 and times.json()["conversation"] == "b"
     with _as(keyed, "admin-key-0003") as admin:
         assert admin.get("/stats").json()["turns"] == 24
+        assert admin.get("/doctor").json() == {"turns": 24, "vectors": 24, "missing_vectors": 0,
+                                               "orphan_vectors": 0, "healthy": True}
     with _as(keyed, "wrong-key-9999") as wrong:
         assert wrong.get("/conversations").status_code == 401
 

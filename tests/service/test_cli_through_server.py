@@ -41,3 +41,31 @@ def test_a_stale_server_file_is_ignored(cli_env: Path, tmp_path: Path, capsys: p
 def test_chat_on_a_store_a_server_holds_says_so(server: ServerProcess, cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["chat", "--store", str(server.store)], capsys)
     assert code == 1 and server.url in err and len(err.strip().splitlines()) == 1
+
+
+def test_doctor_through_a_server_checks_and_leaves_a_repair_to_the_store_alone(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from convmem.compose import open_store
+    from convmem.config import Settings
+    from service.background import serving
+    from service.memory import MemoryService
+
+    rows = write_jsonl(tmp_path / "c.jsonl", jsonl_lines("c"))
+    assert run_cli(["ingest", str(rows)], capsys)[0] == 0
+    cfg = Settings.from_env()
+    memory = open_store(cfg)
+    service = MemoryService(memory, cfg)
+    try:
+        memory.vectors.delete(["c#2"])  # out of step: a turn without its vector
+        with serving(service) as url:
+            code, out, err = run_cli(["doctor", "--check"], capsys)
+            assert code == 1 and out.startswith("out of step: 5 turns, 4 vectors, 1 turns without a vector"), err
+            code, out, err = run_cli(["doctor"], capsys)
+            assert code == 3 and url in err and "stop that server" in err and len(err.strip().splitlines()) == 1
+            code, out, err = run_cli(["show", "c", "--session", "1"], capsys)
+            assert code == 0 and out.count(" s1 ") == 3, err
+    finally:
+        service.close()
+    code, out, err = run_cli(["doctor"], capsys)  # the store alone: repaired
+    assert code == 0 and out.startswith("repaired: 5 turns"), err
