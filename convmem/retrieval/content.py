@@ -1,15 +1,25 @@
-"""Content search over a whole conversation: normalised score fusion of vector and BM25,
-then exchange-aware and speaker-aware re-scoring.
+"""Content search over a whole conversation: normalised score fusion of vector and BM25
+with per-question weights, exchange- and speaker-aware re-scoring, and a date as a soft
+constraint.
 
 Reciprocal rank fusion gives both rankings the same say, so a weak side drags the strong
 one down (on long user-assistant chats the hybrid lost to plain vector search).  Here
 each side's scores are scaled to 0..1 over its own candidate pool (cosine: min-max;
-BM25, which is 0 for a turn sharing no word: divided by the best) and mixed
-with ``vector_weight`` (chosen on LoCoMo conversation 26, checked on 30); a side that
-separates nothing (all its scores equal, e.g. BM25 with no shared word) contributes
-nothing.  A reply to a pooled question joins the pool with a share of the question's
-score (``convmem.retrieval.exchange``), and a speaker the question attributes its topic
-to gets a bonus.
+BM25, which is 0 for a turn sharing no word: divided by the best) and mixed with weights
+set *for this question* by how well each side separates its candidates: its best
+normalised score minus the mean over its pool (``convmem.retrieval.fusion.separation``).  A side
+whose candidates all look alike (BM25 when the question shares only common words with
+the conversation, a vector side that finds nothing close) adds little.  ``adapt`` mixes
+those weights with the fixed ``vector_weight`` (1: only the question's separations; the
+head of 1 and ``adapt`` 1 were chosen on LoCoMo conversation 26 and TemporalMemoryDataset
+log 26, and checked on 30 and the other logs: docs/retrieval.md).  A reply to a pooled question joins the pool with a share
+of the question's score (``convmem.retrieval.exchange``), and a speaker the question
+attributes its topic to gets a bonus.
+
+A date the question names as *when something happened* ("what did Melanie do on 20
+May?") is a soft constraint (``near``): turns said on those days, or within
+``near_days`` of them, and turns whose event time (``turn_times``: a day, a weekend, a
+week) falls on them get ``date_bonus``; every other turn still competes on content.
 
 The vector side asks with the speakers' names replaced by "someone" (see
 ``convmem.retrieval.baselines.mask_names``).
@@ -18,30 +28,47 @@ The vector side asks with the speakers' names replaced by "someone" (see
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date
 
 from convmem.embed.base import Embedder
+from convmem.eventtime import EventTime
 from convmem.retrieval.base import Query, Retrieval
 from convmem.retrieval.baselines import SemanticRetriever, mask_names
 from convmem.retrieval.bm25 import BM25Search
 from convmem.retrieval.exchange import ExchangeWeights, attributed_speakers, is_question
+from convmem.retrieval.fusion import by_best, minmax, separation, side_weights
 from convmem.retrieval.vector_cache import VectorCache
 from convmem.retrieval.when import WHEN_QUESTION
 from convmem.storage.memory import MemoryStore
 from convmem.types import Turn
 
 VECTOR_WEIGHT = 0.5
+ADAPT = 1.0  # share of the per-question weights (0: fixed ``VECTOR_WEIGHT``)
 POOL = 50
+SEPARATION_HEAD = 1  # a side's separation: its best candidate against its pool's mean
 WHEN_BONUS = 0.1  # a "when" question: bonus for turns whose words name a time (LoCoMo 26)
+DATE_BONUS = 1.0  # a soft date: bonus for turns said then or whose event time falls then
+NEAR_DAYS = 7  # ... and, tapering, for turns said up to this many days away
+MAX_EVENT_DAYS = 7  # event times this long or shorter can place a turn on a day
 
 
-def _minmax(scores: dict[str, float]) -> dict[str, float]:
-    if not scores:
-        return {}
-    low, high = min(scores.values()), max(scores.values())
-    if high - low <= 1e-9:
-        return dict.fromkeys(scores, 0.0)
-    return {key: (value - low) / (high - low) for key, value in scores.items()}
+@dataclass(frozen=True)
+class DateWindow:
+    """Days a question names as when something happened (both ends included)."""
+
+    start: date
+    end: date
+
+    def distance(self, day: date) -> int:
+        if day < self.start:
+            return (self.start - day).days
+        return max((day - self.end).days, 0)
+
+    def describe(self) -> str:
+        if self.start == self.end:
+            return f"{self.start:%a %d %b %Y}"
+        return f"{self.start:%a %d %b %Y} - {self.end:%a %d %b %Y}"
 
 
 class ContentSearch:
@@ -60,16 +87,24 @@ class ContentSearch:
         weights: ExchangeWeights | None = None,
         pool: int = POOL,
         when_bonus: float = WHEN_BONUS,
+        adapt: float = ADAPT,
+        date_bonus: float = DATE_BONUS,
+        near_days: int = NEAR_DAYS,
     ) -> None:
         self.store = store
         self.k = k
         self.semantic = SemanticRetriever(store, embedder, k, cache)
         self.bm25 = search or BM25Search(store)
         self.vector_weight = vector_weight
+        self.adapt = adapt
         self.weights = weights or ExchangeWeights()
         self.pool = max(pool, 2 * k)
         self.when_bonus = when_bonus
+        self.date_bonus = date_bonus
+        self.near_days = near_days
         self._turns: dict[str, tuple[int, list[Turn], dict[str, int]]] = {}
+        self._events: dict[str, tuple[int, dict[str, list[EventTime]]]] = {}
+        self.last_weights: tuple[float, float] = (vector_weight, 1 - vector_weight)
 
     def _conversation_turns(self, conversation_id: str) -> tuple[list[Turn], dict[str, int]]:
         known = self._turns.get(conversation_id)
@@ -79,18 +114,52 @@ class ContentSearch:
             self._turns[conversation_id] = known
         return known[1], known[2]
 
-    def fused(self, query: Query, prefer: frozenset[str] | None = None) -> list[tuple[str, float]]:
+    def _event_times(self, conversation_id: str) -> dict[str, list[EventTime]]:
+        known = self._events.get(conversation_id)
+        if known is None or known[0] != self.store.revision:
+            known = (self.store.revision, self.store.turn_times(conversation_id))
+            self._events[conversation_id] = known
+        return known[1]
+
+    def date_scores(self, query: Query, near: DateWindow) -> dict[str, float]:
+        """The soft date's bonus by turn: full for turns said in the window or whose event
+        time (at most ``MAX_EVENT_DAYS`` long) overlaps it, tapering to 0 over
+        ``near_days`` for turns said near it."""
+        turns, _ = self._conversation_turns(query.conversation_id)
+        found: dict[str, float] = {}
+        for turn in turns:
+            if turn.role not in query.roles or turn.turn_id in query.exclude_turn_ids:
+                continue
+            away = near.distance(turn.spoken_at.date())
+            if away <= self.near_days:
+                found[turn.turn_id] = self.date_bonus * (1 - away / (self.near_days + 1))
+        allowed = {t.turn_id for t in turns if t.role in query.roles} - set(query.exclude_turn_ids)
+        for turn_id, events in self._event_times(query.conversation_id).items():
+            if turn_id in allowed and any(
+                e.kind != "approx" and (e.end - e.start).days < MAX_EVENT_DAYS
+                and e.start <= near.end and e.end >= near.start for e in events
+            ):
+                found[turn_id] = self.date_bonus
+        return found
+
+    def fused(
+        self, query: Query, prefer: frozenset[str] | None = None, near: DateWindow | None = None
+    ) -> list[tuple[str, float]]:
         conversation = self.store.conversation(query.conversation_id)
         speakers = conversation.speakers if conversation is not None else ()
         masked = replace(query, text=mask_names(query.text, speakers))
-        vector = _minmax(dict(self.semantic.ranked(masked, self.pool)))
+        vector = minmax(dict(self.semantic.ranked(masked, self.pool)))
         hits = self.bm25.search(
             query.conversation_id, query.text, self.pool, roles=query.roles, exclude=query.exclude_turn_ids
         )
-        top = max((h.score for h in hits), default=0.0)
-        words = {h.turn_id: h.score / top for h in hits} if top > 0 else {}
-        w = self.vector_weight
-        scores = {t: w * vector.get(t, 0.0) + (1 - w) * words.get(t, 0.0) for t in {*vector, *words}}
+        words = by_best({h.turn_id: h.score for h in hits})
+        spread = [separation(vector, SEPARATION_HEAD, self.pool), separation(words, SEPARATION_HEAD, self.pool)]
+        wv, ww = side_weights(spread, (self.vector_weight, 1 - self.vector_weight), self.adapt)
+        self.last_weights = (wv, ww)
+        scores = {t: wv * vector.get(t, 0.0) + ww * words.get(t, 0.0) for t in {*vector, *words}}
+        dated = self.date_scores(query, near) if near is not None and self.date_bonus > 0 else {}
+        for turn_id in dated:
+            scores.setdefault(turn_id, 0.0)
         turns, position = self._conversation_turns(query.conversation_id)
         if self.weights.reply_share > 0 or self.weights.reaction_share > 0:
             for turn_id, score in list(scores.items()):
@@ -112,6 +181,8 @@ class ContentSearch:
                 i = position.get(turn_id)
                 if i is not None and turns[i].speaker in preferred:
                     scores[turn_id] += self.weights.speaker_bonus
+        for turn_id, bonus in dated.items():
+            scores[turn_id] += bonus
         if self.when_bonus > 0 and re.search(WHEN_QUESTION, query.text, re.IGNORECASE):
             timed = self.store.turn_times(query.conversation_id, list(scores))
             for turn_id, events in timed.items():
@@ -120,12 +191,21 @@ class ContentSearch:
         order = {turn_id: i for i, turn_id in enumerate(scores)}
         return sorted(scores.items(), key=lambda pair: (-pair[1], position.get(pair[0], order[pair[0]])))
 
-    def retrieve(self, query: Query, prefer: frozenset[str] | None = None) -> Retrieval:
-        ranked = self.fused(query, prefer)[: self.k] if query.text.strip() else []
+    def retrieve(
+        self, query: Query, prefer: frozenset[str] | None = None, near: DateWindow | None = None
+    ) -> Retrieval:
+        ranked = self.fused(query, prefer, near)[: self.k] if query.text.strip() else []
+        wv, ww = self.last_weights
+        notes = [f"normalised fusion, weights vector {wv:.2f} / BM25 {ww:.2f} for this question"]
+        if near is not None:
+            notes.append(
+                f"date as a soft constraint: turns said on {near.describe()} or whose event time falls"
+                " there rank first; the rest compete on content"
+            )
         return Retrieval(
             turn_ids=[turn_id for turn_id, _ in ranked],
             scores=[score for _, score in ranked],
             route="content",
             rewritten_query=query.text,
-            notes=[f"normalised fusion, vector weight {self.vector_weight}"],
+            notes=notes,
         )
