@@ -192,6 +192,7 @@ def tune_locomo(args: argparse.Namespace, settings: Settings) -> None:
 
 
 FUSIONS = (("vector only", 1.0, 0.0), ("BM25 only", 0.0, 0.0), ("fixed 0.5 / 0.5", 0.5, 0.0),
+           ("per question, adapt 0.25", 0.5, 0.25),
            ("per question, adapt 0.5", 0.5, 0.5), ("per question, adapt 1.0", 0.5, 1.0))
 DATE_BONUS_GRID, NEAR_GRID = (0.5, 1.0, 2.0), (0, 3, 7)
 

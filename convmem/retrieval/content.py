@@ -10,9 +10,10 @@ set *for this question* by how well each side separates its candidates: its best
 normalised score minus the mean over its pool (``convmem.retrieval.fusion.separation``).  A side
 whose candidates all look alike (BM25 when the question shares only common words with
 the conversation, a vector side that finds nothing close) adds little.  ``adapt`` mixes
-those weights with the fixed ``vector_weight`` (1: only the question's separations; the
-head of 1 and ``adapt`` 1 were chosen on LoCoMo conversation 26 and TemporalMemoryDataset
-log 26, and checked on 30 and the other logs: docs/retrieval.md).  A reply to a pooled question joins the pool with a share
+those weights with the fixed ``vector_weight`` (1: only the question's separations).  On
+the tune part (LoCoMo conversation 26, TemporalMemoryDataset log 26) no ``adapt`` above 0
+beat the fixed weights, so the default stays 0 even though per-question weights lead on
+the check part (LoCoMo 30 multi-hop): docs/retrieval.md has both figures.  A reply to a pooled question joins the pool with a share
 of the question's score (``convmem.retrieval.exchange``), and a speaker the question
 attributes its topic to gets a bonus.
 
@@ -44,7 +45,7 @@ from convmem.storage.memory import MemoryStore
 from convmem.types import Turn
 
 VECTOR_WEIGHT = 0.5
-ADAPT = 1.0  # share of the per-question weights (0: fixed ``VECTOR_WEIGHT``)
+ADAPT = 0.0  # share of the per-question weights (0: fixed ``VECTOR_WEIGHT``; see the module doc)
 POOL = 50
 SEPARATION_HEAD = 1  # a side's separation: its best candidate against its pool's mean
 WHEN_BONUS = 0.1  # a "when" question: bonus for turns whose words name a time (LoCoMo 26)
