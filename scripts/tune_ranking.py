@@ -194,7 +194,7 @@ def tune_locomo(args: argparse.Namespace, settings: Settings) -> None:
 FUSIONS = (("vector only", 1.0, 0.0), ("BM25 only", 0.0, 0.0), ("fixed 0.5 / 0.5", 0.5, 0.0),
            ("per question, adapt 0.25", 0.5, 0.25),
            ("per question, adapt 0.5", 0.5, 0.5), ("per question, adapt 1.0", 0.5, 1.0))
-DATE_BONUS_GRID, NEAR_GRID = (0.5, 1.0, 2.0), (0, 3, 7)
+DATE_BONUS_GRID, SAID_GRID, NEAR_GRID = (1.0, 2.0), (0.5, 0.75, 1.0), (0, 3, 7)
 
 
 def _recall(retriever: Any, items: Sequence[EvalItem], k: int | None = None) -> tuple[float, float]:
@@ -254,7 +254,7 @@ def fusion_side_by_side(args: argparse.Namespace, settings: Settings) -> None:
                       flush=True)
 
 
-def soft_dates(args: argparse.Namespace, settings: Settings) -> None:
+def soft_dates(args: argparse.Namespace, settings: Settings, tmd: bool = True) -> None:
     """A date as when something happened: event questions from LoCoMo temporal questions
     (26 tune, 30 check), and what the soft date does to the TMD time+content sets."""
     from convmem.retrieval.baselines import BM25Retriever, SemanticRetriever
@@ -281,12 +281,12 @@ def soft_dates(args: argparse.Namespace, settings: Settings) -> None:
         print(f"{'agent, date as a filter, first 10':34s} | "
               + " | ".join(_fmt(_recall(retriever, v, 10)) for v in parts.values()))
         retriever.soft_dates = True
-        for bonus, near in itertools.product(DATE_BONUS_GRID, NEAR_GRID):
-            _content(retriever, store, 0.5, ADAPT, date_bonus=bonus, near_days=near)
-            label = f"agent, soft date bonus {bonus} near {near}"
+        for bonus, said, near in itertools.product(DATE_BONUS_GRID, SAID_GRID, NEAR_GRID):
+            _content(retriever, store, 0.5, ADAPT, date_bonus=bonus, near_days=near, said_share=said)
+            label = f"agent, soft date {bonus} said {said} near {near}"
             print(f"{label:34s} | " + " | ".join(_fmt(_recall(retriever, v)) for v in parts.values()),
                   flush=True)
-    if args.tmd and args.tmd_store:
+    if tmd and args.tmd and args.tmd_store:
         with open_store(cfg.with_overrides(store=args.tmd_store), create=False) as store:
             store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
             anchor = last_session_anchor(store)
@@ -316,6 +316,7 @@ def main() -> None:
     parser.add_argument("--locomo-store", type=Path)
     parser.add_argument("--fusion", action="store_true", help="content search: halves and fusions side by side")
     parser.add_argument("--soft-dates", action="store_true", help="event questions: a date as a soft constraint")
+    parser.add_argument("--no-tmd-soft", action="store_true", help="--soft-dates: LoCoMo only")
     parser.add_argument("--grid", help="override the LoCoMo grid: 'VW;SHARE;BONUS', comma-separated values")
     args = parser.parse_args()
     settings = Settings.from_env(planner="rules", disambiguator="context")
@@ -323,7 +324,7 @@ def main() -> None:
         if args.fusion:
             fusion_side_by_side(args, settings)
         if args.soft_dates and args.locomo and args.locomo_store:
-            soft_dates(args, settings)
+            soft_dates(args, settings, tmd=not args.no_tmd_soft)
         return
     if args.tmd and args.tmd_store:
         tune_tmd(args, settings)

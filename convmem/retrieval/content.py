@@ -18,9 +18,10 @@ of the question's score (``convmem.retrieval.exchange``), and a speaker the ques
 attributes its topic to gets a bonus.
 
 A date the question names as *when something happened* ("what did Melanie do on 20
-May?") is a soft constraint (``near``): turns said on those days, or within
-``near_days`` of them, and turns whose event time (``turn_times``: a day, a weekend, a
-week) falls on them get ``date_bonus``; every other turn still competes on content.
+May?") is a soft constraint (``near``): turns whose event time (``turn_times``: a day, a
+weekend, a week) falls on those days get ``date_bonus`` (for the share of that time that
+lies in them), turns said on them ``said_share`` of it, tapering over ``near_days`` for
+turns said near them; every other turn still competes on content.
 
 The vector side asks with the speakers' names replaced by "someone" (see
 ``convmem.retrieval.baselines.mask_names``).
@@ -49,8 +50,9 @@ ADAPT = 0.0  # share of the per-question weights (0: fixed ``VECTOR_WEIGHT``; se
 POOL = 50
 SEPARATION_HEAD = 1  # a side's separation: its best candidate against its pool's mean
 WHEN_BONUS = 0.1  # a "when" question: bonus for turns whose words name a time (LoCoMo 26)
-DATE_BONUS = 1.0  # a soft date: bonus for turns said then or whose event time falls then
+DATE_BONUS = 2.0  # a soft date: bonus for turns said then or whose event time falls then
 NEAR_DAYS = 7  # ... and, tapering, for turns said up to this many days away
+SAID_SHARE = 0.75  # a turn said on the day: this share of the bonus (its words may name another)
 MAX_EVENT_DAYS = 7  # event times this long or shorter can place a turn on a day
 
 
@@ -91,6 +93,7 @@ class ContentSearch:
         adapt: float = ADAPT,
         date_bonus: float = DATE_BONUS,
         near_days: int = NEAR_DAYS,
+        said_share: float = SAID_SHARE,
     ) -> None:
         self.store = store
         self.k = k
@@ -103,6 +106,7 @@ class ContentSearch:
         self.when_bonus = when_bonus
         self.date_bonus = date_bonus
         self.near_days = near_days
+        self.said_share = said_share
         self._turns: dict[str, tuple[int, list[Turn], dict[str, int]]] = {}
         self._events: dict[str, tuple[int, dict[str, list[EventTime]]]] = {}
         self.last_weights: tuple[float, float] = (vector_weight, 1 - vector_weight)
@@ -123,24 +127,32 @@ class ContentSearch:
         return known[1]
 
     def date_scores(self, query: Query, near: DateWindow) -> dict[str, float]:
-        """The soft date's bonus by turn: full for turns said in the window or whose event
-        time (at most ``MAX_EVENT_DAYS`` long) overlaps it, tapering to 0 over
-        ``near_days`` for turns said near it."""
+        """The soft date's bonus by turn: ``date_bonus`` times the share of the turn's event
+        time (at most ``MAX_EVENT_DAYS`` long) that lies in the window ("last Saturday" on
+        the asked day: all of it; "last week" around it: a seventh); for turns said in the
+        window ``said_share`` of it, tapering to 0 over ``near_days`` for turns said near it.
+        A turn takes the larger of the two."""
         turns, _ = self._conversation_turns(query.conversation_id)
         found: dict[str, float] = {}
+        allowed: set[str] = set()
+        said = self.date_bonus * self.said_share
         for turn in turns:
             if turn.role not in query.roles or turn.turn_id in query.exclude_turn_ids:
                 continue
+            allowed.add(turn.turn_id)
             away = near.distance(turn.spoken_at.date())
             if away <= self.near_days:
-                found[turn.turn_id] = self.date_bonus * (1 - away / (self.near_days + 1))
-        allowed = {t.turn_id for t in turns if t.role in query.roles} - set(query.exclude_turn_ids)
+                found[turn.turn_id] = said * (1 - away / (self.near_days + 1))
         for turn_id, events in self._event_times(query.conversation_id).items():
-            if turn_id in allowed and any(
-                e.kind != "approx" and (e.end - e.start).days < MAX_EVENT_DAYS
-                and e.start <= near.end and e.end >= near.start for e in events
-            ):
-                found[turn_id] = self.date_bonus
+            if turn_id not in allowed:
+                continue
+            for e in events:
+                days = (e.end - e.start).days + 1
+                if e.kind == "approx" or days > MAX_EVENT_DAYS:
+                    continue
+                inside = (min(e.end, near.end) - max(e.start, near.start)).days + 1
+                if inside > 0:
+                    found[turn_id] = max(found.get(turn_id, 0.0), self.date_bonus * inside / days)
         return found
 
     def fused(
