@@ -148,7 +148,7 @@ class TimeAwareRetriever:
         something happened rather than when it was said (``event_days``)."""
         if not self.soft_dates or resolved.carried_from is not None or rules.route == "content":
             return None
-        days = event_days(rules.grounding, query.text)
+        days = event_days(rules.grounding, query.text, self.facts(query).speakers)
         return None if days is None else DateWindow(*days)
 
     def _test_topic(

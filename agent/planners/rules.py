@@ -24,6 +24,8 @@ _ABOUT_TALK = re.compile(
     r"(?:came|come|comes|coming)\s+up)\b",
     re.IGNORECASE,
 )
+# Someone as the one who did it: "did I", "were you" (a speaker's name is the other way).
+_PERSON_ASKED = re.compile(r"\b(?:did|do|does|was|were|have|has|had|will|would|is|are|am)\s+(?:i|you)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,28 @@ def about_the_talk(question: str) -> bool:
     return bool(_ABOUT_TALK.search(question))
 
 
-def event_days(grounding: Grounding, question: str) -> tuple[date, date] | None:
+def names_a_doer(question: str, speakers: tuple[str, ...]) -> bool:
+    """Whether the question is about what a person did: it names a speaker, or asks "did I",
+    "were you"..."""
+    if _PERSON_ASKED.search(question):
+        return True
+    parts = {p for name in speakers for p in name.split() if len(p) > 1}
+    return any(re.search(rf"\b{re.escape(p)}(?:'s)?\b", question, re.IGNORECASE) for p in parts)
+
+
+def event_days(grounding: Grounding, question: str, speakers: tuple[str, ...]) -> tuple[date, date] | None:
     """The days a question names as when something happened, for a date as a soft
     constraint: only a date or a short range (at most ``MAX_EVENT_DAYS``) and no other time
-    or speaker constraint, in a question that does not ask about the talk itself (then the
-    date is when it was said: a filter, the TemporalMemoryDataset's semantics)."""
+    or speaker constraint, in a question about what a person did (``names_a_doer``) that
+    does not ask about the talk itself (then the date is when it was said: a filter, the
+    TemporalMemoryDataset's semantics; so is a question about no one: "what was the topic
+    on 4 March?")."""
     g = grounding
     if not g.day_spans or g.days_ago is not None or g.windows or g.weekdays or g.parts_of_day:
         return None
     if g.session_spans or g.session_pick or g.position or g.speakers or about_the_talk(question):
+        return None
+    if not names_a_doer(question, speakers):
         return None
     start, end = min(s.start for s in g.day_spans), max(s.end for s in g.day_spans)
     return (start, end) if (end - start).days < MAX_EVENT_DAYS else None

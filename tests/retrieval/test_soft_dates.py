@@ -55,13 +55,16 @@ def test_event_days_only_for_a_short_span_in_an_event_question() -> None:
     facts = ConversationFacts(datetime(2023, 8, 1, 12), ("Melanie", "Caroline"), ())
 
     def days(text: str) -> tuple[date, date] | None:
-        return event_days(ground(text, facts), text)
+        return event_days(ground(text, facts), text, facts.speakers)
 
     assert days("What did Melanie do on 20 May 2023?") == (date(2023, 5, 20), date(2023, 5, 20))
     assert days("Where did Melanie go between 20 May and 22 May 2023?") == (date(2023, 5, 20), date(2023, 5, 22))
     assert days("What did Melanie do in May 2023?") is None  # a month: longer than a week
     assert days("What did we discuss on 20 May 2023?") is None  # when it was said: a filter
     assert days("What did Melanie do?") is None
+    assert days("What was the topic on 20 May 2023?") is None  # about no one: when it was said
+    assert days("I forget: what was the topic on 20 May 2023?") is None
+    assert days("Where did you go on 20 May 2023?") == (date(2023, 5, 20), date(2023, 5, 20))
 
 
 @pytest.fixture
