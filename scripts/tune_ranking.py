@@ -195,7 +195,6 @@ FUSIONS = (("vector only", 1.0, 0.0), ("BM25 only", 0.0, 0.0), ("fixed 0.5 / 0.5
            ("per question, adapt 0.25", 0.5, 0.25),
            ("per question, adapt 0.5", 0.5, 0.5), ("per question, adapt 1.0", 0.5, 1.0))
 DATE_BONUS_GRID, SAID_GRID, NEAR_GRID = (1.0, 2.0), (0.5, 0.75, 1.0), (0, 3, 7)
-CUTOFF_GRID = (None, 1.0, 0.5, 0.3)
 
 
 def _recall(retriever: Any, items: Sequence[EvalItem], k: int | None = None) -> tuple[float, float]:
@@ -287,10 +286,6 @@ def soft_dates(args: argparse.Namespace, settings: Settings, tmd: bool = True) -
             label = f"agent, soft date {bonus} said {said} near {near}"
             print(f"{label:34s} | " + " | ".join(_fmt(_recall(retriever, v)) for v in parts.values()),
                   flush=True)
-        for cutoff in CUTOFF_GRID:
-            _content(retriever, store, 0.5, ADAPT, date_cutoff=cutoff)
-            label = f"agent, soft date (defaults), cut-off {cutoff}"
-            print(f"{label:34s} | " + " | ".join(_fmt(_recall(retriever, v)) for v in parts.values()), flush=True)
     if tmd and args.tmd and args.tmd_store:
         with open_store(cfg.with_overrides(store=args.tmd_store), create=False) as store:
             store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]

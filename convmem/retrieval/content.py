@@ -21,9 +21,7 @@ A date the question names as *when something happened* ("what did Melanie do on 
 May?") is a soft constraint (``near``): turns whose event time (``turn_times``: a day, a
 weekend, a week) falls on those days get ``date_bonus`` (for the share of that time that
 lies in them), turns said on them ``said_share`` of it, tapering over ``near_days`` for
-turns said near them; every other turn still competes on content, and the list keeps the
-turns within ``date_cutoff`` of the best (a clear answer on the day comes with fewer
-neighbours).
+turns said near them; every other turn still competes on content.
 
 The vector side asks with the speakers' names replaced by "someone" (see
 ``convmem.retrieval.baselines.mask_names``).
@@ -55,7 +53,6 @@ WHEN_BONUS = 0.1  # a "when" question: bonus for turns whose words name a time (
 DATE_BONUS = 2.0  # a soft date: bonus for turns said then or whose event time falls then
 NEAR_DAYS = 7  # ... and, tapering, for turns said up to this many days away
 SAID_SHARE = 0.75  # a turn said on the day: this share of the bonus (its words may name another)
-DATE_CUTOFF = 1.0  # with a soft date, only turns within this of the best (LoCoMo 26 event questions)
 MAX_EVENT_DAYS = 7  # event times this long or shorter can place a turn on a day
 
 
@@ -97,7 +94,6 @@ class ContentSearch:
         date_bonus: float = DATE_BONUS,
         near_days: int = NEAR_DAYS,
         said_share: float = SAID_SHARE,
-        date_cutoff: float | None = DATE_CUTOFF,
     ) -> None:
         self.store = store
         self.k = k
@@ -111,7 +107,6 @@ class ContentSearch:
         self.date_bonus = date_bonus
         self.near_days = near_days
         self.said_share = said_share
-        self.date_cutoff = date_cutoff
         self._turns: dict[str, tuple[int, list[Turn], dict[str, int]]] = {}
         self._events: dict[str, tuple[int, dict[str, list[EventTime]]]] = {}
         self.last_weights: tuple[float, float] = (vector_weight, 1 - vector_weight)
@@ -213,8 +208,6 @@ class ContentSearch:
         self, query: Query, prefer: frozenset[str] | None = None, near: DateWindow | None = None
     ) -> Retrieval:
         ranked = self.fused(query, prefer, near)[: self.k] if query.text.strip() else []
-        if near is not None and self.date_cutoff is not None and ranked:
-            ranked = [pair for pair in ranked if pair[1] >= ranked[0][1] - self.date_cutoff]
         wv, ww = self.last_weights
         notes = [f"normalised fusion, weights vector {wv:.2f} / BM25 {ww:.2f} for this question"]
         if near is not None:
