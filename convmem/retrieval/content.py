@@ -1,21 +1,20 @@
 """Content search over a whole conversation: normalised score fusion of vector and BM25
-with per-question weights, exchange- and speaker-aware re-scoring, and a date as a soft
-constraint.
+(optionally with per-question weights), exchange- and speaker-aware re-scoring, and a date
+as a soft constraint.
 
 Reciprocal rank fusion gives both rankings the same say, so a weak side drags the strong
 one down (on long user-assistant chats the hybrid lost to plain vector search).  Here
 each side's scores are scaled to 0..1 over its own candidate pool (cosine: min-max;
-BM25, which is 0 for a turn sharing no word: divided by the best) and mixed with weights
-set *for this question* by how well each side separates its candidates: its best
-normalised score minus the mean over its pool (``convmem.retrieval.fusion.separation``).  A side
-whose candidates all look alike (BM25 when the question shares only common words with
-the conversation, a vector side that finds nothing close) adds little.  ``adapt`` mixes
-those weights with the fixed ``vector_weight`` (1: only the question's separations).  On
-the tune part (LoCoMo conversation 26, TemporalMemoryDataset log 26) no ``adapt`` above 0
-beat the fixed weights, so the default stays 0 even though per-question weights lead on
-the check part (LoCoMo 30 multi-hop): docs/retrieval.md has both figures.  A reply to a pooled question joins the pool with a share
-of the question's score (``convmem.retrieval.exchange``), and a speaker the question
-attributes its topic to gets a bonus.
+BM25, which is 0 for a turn sharing no word: divided by the best) and mixed with
+``vector_weight``; with ``adapt`` above 0 the weights are set *for this question* by how
+well each side separates its candidates: its best normalised score minus the mean over
+its pool (``convmem.retrieval.fusion.separation``), so a side whose candidates all look
+alike adds little; ``adapt`` mixes those weights with the fixed ones.  On the tune part
+(LoCoMo conversation 26, TemporalMemoryDataset log 26) no ``adapt`` above 0 beat the fixed
+weights, so the default stays 0, although per-question weights lead on the check part
+(LoCoMo 30 multi-hop): docs/retrieval.md has both figures.  A reply to a pooled question
+joins the pool with a share of the question's score (``convmem.retrieval.exchange``), and
+a speaker the question attributes its topic to gets a bonus.
 
 A date the question names as *when something happened* ("what did Melanie do on 20
 May?") is a soft constraint (``near``): turns whose event time (``turn_times``: a day, a
