@@ -220,6 +220,35 @@ def _content(retriever: TimeAwareRetriever, store: Any, vw: float, adapt: float,
                                      vector_weight=vw, adapt=adapt, **extra)
 
 
+def simulated_content_items(store: Any, path: Path) -> list[EvalItem]:
+    """Content-only questions from generated time+content questions (``convmem generate
+    questions --families content_time`` over simulated conversations): "What was said about
+    <its content words>?", kept only when the turns holding all those words are its gold."""
+    from agent.grounding import ConversationFacts, content_words, ground
+    from convmem.retrieval.base import Query
+    from convmem.retrieval.lexical import terms
+
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        cid = str(row["conversation_id"])
+        conversation = store.conversation(cid)
+        if row.get("category") != "time_content" or conversation is None:
+            continue
+        asked = datetime.fromisoformat(row["asked_at"])
+        facts = ConversationFacts(asked, conversation.speakers, tuple(store.sessions(cid)))
+        words = content_words(ground(row["question"], facts).residual, conversation.speakers)
+        wanted = {t for w in words for t in terms(w)}
+        if not wanted:
+            continue
+        holding = {t.turn_id for t in store.turns(cid) if wanted <= set(terms(t.text))}
+        if holding != set(map(str, row["relevant_turn_ids"])):
+            continue
+        query = Query(cid, f"What was said about {' '.join(words)}?", asked)
+        items.append(EvalItem(row["id"], "simulated", "simulated", query, frozenset(holding)))
+    return items
+
+
 def fusion_side_by_side(args: argparse.Namespace, settings: Settings) -> None:
     """Content-only search: each half alone, fixed and per-question fusion, tune | check."""
     cfg = settings.with_overrides(retrieval_k=10)
@@ -240,6 +269,17 @@ def fusion_side_by_side(args: argparse.Namespace, settings: Settings) -> None:
                         per.append(_recall(retriever, members, 10)[0] if members else float("nan"))
                     cells.append(" ".join(f"{x:5.1f}" for x in per) + f" mean {np.nanmean(per):5.1f}")
                 print(f"{label:26s} | " + " | ".join(cells), flush=True)
+    if args.simulated and args.sim_store:
+        with open_store(cfg.with_overrides(store=args.sim_store), create=False) as store:
+            store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
+            sim = simulated_content_items(store, args.simulated)
+            retriever = TimeAwareRetriever(store, cfg)
+            print("simulated conversations, content-only questions, recall@10: n =", len(sim))
+            for item in sim[:2]:
+                print("  e.g.", item.question, sorted(item.relevant))
+            for label, vw, adapt in FUSIONS:
+                _content(retriever, store, vw, adapt)
+                print(f"{label:26s} | {_recall(retriever, sim, 10)[0]:5.1f}", flush=True)
     if args.tmd_store:
         with open_store(cfg.with_overrides(store=args.tmd_store), create=False) as store:
             store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
@@ -314,6 +354,8 @@ def main() -> None:
     parser.add_argument("--generated", type=Path)
     parser.add_argument("--locomo", type=Path)
     parser.add_argument("--locomo-store", type=Path)
+    parser.add_argument("--simulated", type=Path, help="--fusion: generated questions over simulated conversations")
+    parser.add_argument("--sim-store", type=Path, help="the store those conversations were ingested into")
     parser.add_argument("--fusion", action="store_true", help="content search: halves and fusions side by side")
     parser.add_argument("--soft-dates", action="store_true", help="event questions: a date as a soft constraint")
     parser.add_argument("--no-tmd-soft", action="store_true", help="--soft-dates: LoCoMo only")
