@@ -194,6 +194,7 @@ def tune_locomo(args: argparse.Namespace, settings: Settings) -> None:
 FUSIONS = (("vector only", 1.0, 0.0), ("BM25 only", 0.0, 0.0), ("fixed 0.5 / 0.5", 0.5, 0.0),
            ("per question, adapt 0.25", 0.5, 0.25),
            ("per question, adapt 0.5", 0.5, 0.5), ("per question, adapt 1.0", 0.5, 1.0))
+SCALES = ("pool", "conversation")
 DATE_BONUS_GRID, SAID_GRID, NEAR_GRID = (1.0, 2.0), (0.5, 0.75, 1.0), (0, 3, 7)
 
 
@@ -259,8 +260,9 @@ def fusion_side_by_side(args: argparse.Namespace, settings: Settings) -> None:
             retriever = TimeAwareRetriever(store, cfg)
             cats = sorted({i.category for i in items})
             print("LoCoMo content search, recall@10 per category", cats, "and mean: 26 (tune) | 30 (check)")
-            for label, vw, adapt in FUSIONS:
-                _content(retriever, store, vw, adapt)
+            for (label, vw, adapt), scale in itertools.product(FUSIONS, SCALES):
+                _content(retriever, store, vw, adapt, vector_scale=scale)
+                label = f"{label}, {scale}"
                 cells = []
                 for part in ("26", "30"):
                     per = []
@@ -268,7 +270,7 @@ def fusion_side_by_side(args: argparse.Namespace, settings: Settings) -> None:
                         members = [i for i in items if i.query.conversation_id.endswith(part) and i.category == cat]
                         per.append(_recall(retriever, members, 10)[0] if members else float("nan"))
                     cells.append(" ".join(f"{x:5.1f}" for x in per) + f" mean {np.nanmean(per):5.1f}")
-                print(f"{label:26s} | " + " | ".join(cells), flush=True)
+                print(f"{label:40s} | " + " | ".join(cells), flush=True)
     if args.simulated and args.sim_store:
         with open_store(cfg.with_overrides(store=args.sim_store), create=False) as store:
             store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
@@ -277,9 +279,9 @@ def fusion_side_by_side(args: argparse.Namespace, settings: Settings) -> None:
             print("simulated conversations, content-only questions, recall@10: n =", len(sim))
             for item in sim[:2]:
                 print("  e.g.", item.question, sorted(item.relevant))
-            for label, vw, adapt in FUSIONS:
-                _content(retriever, store, vw, adapt)
-                print(f"{label:26s} | {_recall(retriever, sim, 10)[0]:5.1f}", flush=True)
+            for (label, vw, adapt), scale in itertools.product(FUSIONS, SCALES):
+                _content(retriever, store, vw, adapt, vector_scale=scale)
+                print(f"{label + ', ' + scale:40s} | {_recall(retriever, sim, 10)[0]:5.1f}", flush=True)
     if args.tmd_store:
         with open_store(cfg.with_overrides(store=args.tmd_store), create=False) as store:
             store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
@@ -288,10 +290,10 @@ def fusion_side_by_side(args: argparse.Namespace, settings: Settings) -> None:
                      "other logs (check)": [i for i in replies if i.query.conversation_id != TUNE_TMD]}
             retriever = TimeAwareRetriever(store, cfg)
             print("TMD content-only reply questions, recall@10:", {k: len(v) for k, v in parts.items()})
-            for label, vw, adapt in FUSIONS:
-                _content(retriever, store, vw, adapt)
-                print(f"{label:26s} | " + " | ".join(f"{_recall(retriever, v, 10)[0]:5.1f}" for v in parts.values()),
-                      flush=True)
+            for (label, vw, adapt), scale in itertools.product(FUSIONS, SCALES):
+                _content(retriever, store, vw, adapt, vector_scale=scale)
+                print(f"{label + ', ' + scale:40s} | "
+                      + " | ".join(f"{_recall(retriever, v, 10)[0]:5.1f}" for v in parts.values()), flush=True)
 
 
 def soft_dates(args: argparse.Namespace, settings: Settings, tmd: bool = True) -> None:

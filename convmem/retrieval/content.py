@@ -35,7 +35,7 @@ from datetime import date
 from convmem.embed.base import Embedder
 from convmem.eventtime import EventTime
 from convmem.retrieval.base import Query, Retrieval
-from convmem.retrieval.baselines import SemanticRetriever, mask_names
+from convmem.retrieval.baselines import EXACT_SEARCH_LIMIT, SemanticRetriever, mask_names
 from convmem.retrieval.bm25 import BM25Search
 from convmem.retrieval.exchange import ExchangeWeights, attributed_speakers, is_question
 from convmem.retrieval.fusion import by_best, minmax, separation, side_weights
@@ -47,6 +47,7 @@ from convmem.types import Turn
 VECTOR_WEIGHT = 0.5
 ADAPT = 0.0  # share of the per-question weights (0: fixed ``VECTOR_WEIGHT``; see the module doc)
 POOL = 50
+VECTOR_SCALE = "pool"  # cosine scaled min-max over the pool, or "conversation" (see _vector_scores)
 SEPARATION_HEAD = 1  # a side's separation: its best candidate against its pool's mean
 WHEN_BONUS = 0.1  # a "when" question: bonus for turns whose words name a time (LoCoMo 26)
 DATE_BONUS = 2.0  # a soft date: bonus for turns said then or whose event time falls then
@@ -93,6 +94,7 @@ class ContentSearch:
         date_bonus: float = DATE_BONUS,
         near_days: int = NEAR_DAYS,
         said_share: float = SAID_SHARE,
+        vector_scale: str = VECTOR_SCALE,
     ) -> None:
         self.store = store
         self.k = k
@@ -106,6 +108,9 @@ class ContentSearch:
         self.date_bonus = date_bonus
         self.near_days = near_days
         self.said_share = said_share
+        if vector_scale not in ("pool", "conversation"):
+            raise ValueError(f"vector_scale must be 'pool' or 'conversation', got {vector_scale!r}")
+        self.vector_scale = vector_scale
         self._turns: dict[str, tuple[int, list[Turn], dict[str, int]]] = {}
         self._events: dict[str, tuple[int, dict[str, list[EventTime]]]] = {}
         self.last_weights: tuple[float, float] = (vector_weight, 1 - vector_weight)
@@ -124,6 +129,22 @@ class ContentSearch:
             known = (self.store.revision, self.store.turn_times(conversation_id))
             self._events[conversation_id] = known
         return known[1]
+
+    def _vector_scores(self, masked: Query) -> dict[str, float]:
+        """The pool's cosines scaled to 0..1: min-max over the pool (``vector_scale`` "pool"),
+        or from the conversation's median turn to the best ("conversation": a pool whose
+        cosines are all alike stays low instead of being stretched over 0..1)."""
+        turns, _ = self._conversation_turns(masked.conversation_id)
+        if self.vector_scale != "conversation" or len(turns) > EXACT_SEARCH_LIMIT:
+            return minmax(dict(self.semantic.ranked(masked, self.pool)))
+        ranked = self.semantic.ranked(masked, len(turns))
+        if not ranked:
+            return {}
+        values = sorted(score for _, score in ranked)
+        median, best = values[len(values) // 2], ranked[0][1]
+        if best - median <= 1e-9:
+            return {}
+        return {t: max(score - median, 0.0) / (best - median) for t, score in ranked[: self.pool]}
 
     def date_scores(self, query: Query, near: DateWindow) -> dict[str, float]:
         """The soft date's bonus by turn: ``date_bonus`` times the share of the turn's event
@@ -160,7 +181,7 @@ class ContentSearch:
         conversation = self.store.conversation(query.conversation_id)
         speakers = conversation.speakers if conversation is not None else ()
         masked = replace(query, text=mask_names(query.text, speakers))
-        vector = minmax(dict(self.semantic.ranked(masked, self.pool)))
+        vector = self._vector_scores(masked)
         hits = self.bm25.search(
             query.conversation_id, query.text, self.pool, roles=query.roles, exclude=query.exclude_turn_ids
         )
