@@ -103,3 +103,16 @@ def test_the_agent_ranks_by_an_event_date_but_filters_by_a_said_date(race: Memor
     assert said.route == "time" and set(said.turn_ids) == {"0", "1"}
     retriever.soft_dates = False
     assert "2" not in retriever.retrieve(Query("e", "What did Mel do on 20 May 2023?", asked)).turn_ids
+
+
+def test_conversation_scaled_cosines_keep_the_vector_order(race: MemoryStore) -> None:
+    query = Query("e", "a charity race", THURSDAY + timedelta(days=50))
+    pool = ContentSearch(race, race.embedder, k=5, vector_weight=1.0, weights=OFF, adapt=0.0)
+    scaled = ContentSearch(race, race.embedder, k=5, vector_weight=1.0, weights=OFF, adapt=0.0,
+                           vector_scale="conversation")
+    ranked = scaled.fused(query)
+    above_median = [t for t, s in ranked if s > 0]
+    assert above_median == pool.retrieve(query).turn_ids[: len(above_median)]
+    assert all(0.0 <= s <= 1.0 for _, s in ranked) and ranked[0][1] == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        ContentSearch(race, race.embedder, vector_scale="everything")
