@@ -5,28 +5,31 @@ session or day).  Time+content questions filter, then rank the survivors by simi
 keeping those close to the best.  Content-only questions run hybrid search (vector +
 BM25) over the conversation.  With ``Settings.ranking == "exchange"`` (the default) a reply
 ranks with the question it answers, a speaker the question attributes its topic to ranks
-first, content search fuses normalised scores, and a "when" question notes the date its
-turns answer with (``convmem.retrieval.exchange``, ``content``, ``when``); ``"v1"`` is the
-first ranking (turns alone, reciprocal rank fusion).
+first, content search fuses normalised scores with per-question weights, a "when"
+question notes the date its turns answer with (``convmem.retrieval.exchange``,
+``content``, ``when``), and a date named as when something happened rather than when it
+was said ("what did Melanie do on 20 May?", ``agent.planners.rules.event_days``) ranks
+turns instead of filtering them: content search with the date as a soft constraint.
+``"v1"`` is the first ranking (turns alone, reciprocal rank fusion, every date a filter).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agent.context import Disambiguated, carry_time_anchors
 from agent.grounding import ConversationFacts
 from agent.grounding.nearest import nearest_sessions
 from agent.grounding.topic import Vocabulary, topic_words
 from agent.planners.llm import PLANNER_ERRORS, llm_plan, looks_time_related
-from agent.planners.rules import RankSettings, RulesPlan, plan_question
+from agent.planners.rules import RankSettings, RulesPlan, event_days, plan_question
 from convmem.config import Settings
 from convmem.embed.base import Embedder
 from convmem.errors import NotFoundError
 from convmem.retrieval.base import Query, Retrieval, Retriever
-from convmem.retrieval.content import ContentSearch
+from convmem.retrieval.content import ContentSearch, DateWindow
 from convmem.retrieval.exchange import OFF, ExchangeWeights, attributed_speakers
 from convmem.retrieval.executor import PlanExecutor
 from convmem.retrieval.plan import Plan, validate_plan
@@ -45,19 +48,20 @@ class PlannedQuery:
     llm_plan: Plan | None = None
     notes: list[str] = field(default_factory=list)
     window: Retrieval | None = None  # the rules' result, when the topic test already ran it
+    soft_date: DateWindow | None = None  # a date as when something happened: ranks, not filters
 
     @property
     def route(self) -> str:
         if self.llm_plan is not None:
             return "time_content" if self.llm_plan.semantic else "time"
-        return self.rules.route
+        return "content" if self.soft_date is not None else self.rules.route
 
     @property
     def plan(self) -> Plan | None:
         """The chain that will run; ``None`` when content search runs instead."""
         if self.llm_plan is not None:
             return self.llm_plan
-        return None if self.rules.route == "content" else self.rules.plan
+        return None if self.route == "content" else self.rules.plan
 
 
 @dataclass
@@ -86,6 +90,7 @@ class TimeAwareRetriever:
         self.exchange = settings.ranking == "exchange"
         self.weights = ExchangeWeights() if self.exchange else OFF
         self.executor = PlanExecutor(store, self.embedder, self.weights)
+        self.soft_dates = self.exchange  # a date named as an event time ranks (v1: filters)
         self._known: dict[str, _Known] = {}
         self._content: Retriever | None = None
         self._fused: ContentSearch | None = None
@@ -121,10 +126,13 @@ class TimeAwareRetriever:
         facts = self.facts(query)
         resolved = resolved or carry_time_anchors(query.text, query.context, facts)
         rules = plan_question(query.conversation_id, query.text, facts, self.rank, resolved.grounding)
+        soft = self._soft_date(query, resolved, rules)
         window: Retrieval | None = None
-        if rules.route == "time_content":
+        if rules.route == "time_content" and soft is None:
             rules, window = self._test_topic(query, facts, rules)
-        planned = PlannedQuery(query, resolved, rules, window=window)
+        planned = PlannedQuery(query, resolved, rules, window=window, soft_date=soft)
+        if soft is not None:
+            planned.notes.append(f"date as an event time: {soft.describe()} ranks turns, filters none")
         if self._wants_llm(rules.grounding.has_time or bool(rules.grounding.speakers), query.text):
             try:
                 plan = llm_plan(self.llm, query.conversation_id, resolved.query, facts)  # type: ignore[arg-type]
@@ -134,6 +142,14 @@ class TimeAwareRetriever:
             except PLANNER_ERRORS as exc:
                 planned.notes.append(f"planner: llm failed ({exc.code}: {exc.message}); used the rules")
         return planned
+
+    def _soft_date(self, query: Query, resolved: Disambiguated, rules: RulesPlan) -> DateWindow | None:
+        """The question's own date (not one carried from the dialogue) when it names when
+        something happened rather than when it was said (``event_days``)."""
+        if not self.soft_dates or resolved.carried_from is not None or rules.route == "content":
+            return None
+        days = event_days(rules.grounding, query.text, self.facts(query).speakers)
+        return None if days is None else DateWindow(*days)
 
     def _test_topic(
         self, query: Query, facts: ConversationFacts, rules: RulesPlan
@@ -169,7 +185,12 @@ class TimeAwareRetriever:
                 route = planned.rules.route
         prefer = self._attributed(planned)
         if retrieval is None:
-            if route == "content":
+            if route == "content" and planned.soft_date is not None:
+                # the date ranks (the soft constraint); the words left once it is read compete
+                residual = planned.rules.grounding.residual.strip()
+                query = replace(planned.query, text=residual or planned.query.text)
+                retrieval = self._content_search(query, prefer, planned.soft_date)
+            elif route == "content":
                 retrieval = self._content_search(planned.query, prefer)
             elif planned.window is not None:
                 retrieval = planned.window
@@ -230,7 +251,9 @@ class TimeAwareRetriever:
         facts = self.facts(planned.query)
         return frozenset(attributed_speakers(planned.resolved.query, facts.speakers, facts.asker))
 
-    def _content_search(self, query: Query, prefer: frozenset[str]) -> Retrieval:
+    def _content_search(
+        self, query: Query, prefer: frozenset[str], near: DateWindow | None = None
+    ) -> Retrieval:
         if not self.exchange:
             if self._content is None:
                 from convmem.retrieval.baselines import HybridRetriever
@@ -245,4 +268,4 @@ class TimeAwareRetriever:
                 self.store, self.embedder, self.settings.retrieval_k, cache=self.executor.vectors,
                 weights=self.weights,
             )
-        return self._fused.retrieve(query, prefer)
+        return self._fused.retrieve(query, prefer, near)

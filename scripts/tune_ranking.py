@@ -7,7 +7,14 @@ conversation 26.  Check part: log 28 and the other logs' generated questions, Lo
 
     python scripts/tune_ranking.py --tmd ../shared/data/tmd --tmd-store out/tmd/store \
         --locomo ../shared/data/locomo --locomo-store out/locomo/store \
-        [--generated questions.jsonl]
+        [--generated questions.jsonl] [--fusion] [--soft-dates]
+
+``--fusion``: content-only search, vector / BM25 / fixed fusion / per-question fusion
+side by side, on LoCoMo (per category) and on TMD content-only reply questions (the reply
+questions without their date).  ``--soft-dates``: event questions made from LoCoMo
+temporal questions (``eval.event_questions``), the agent with the date as a soft
+constraint against the date as a filter, ``bm25@10`` and ``semantic@10``, over a grid of
+the date bonus and the "near" days; and the TMD time+content sets with and without it.
 
 The stores are the ones ``convmem eval tmd`` / ``eval locomo`` build under ``--out``.
 Question vectors are computed once and reused across the grid.
@@ -31,6 +38,7 @@ from agent.retrieval import TimeAwareRetriever
 from convmem.compose import open_store
 from convmem.config import Settings
 from convmem.embed.base import Embedder
+from convmem.retrieval.content import ADAPT
 from convmem.retrieval.exchange import ExchangeWeights
 from eval.locomo import locomo_items, read_qa
 from eval.metrics import precision, recall
@@ -70,11 +78,12 @@ def _generated(path: Path, anchor: Any) -> list[EvalItem]:
     return items
 
 
-def reply_items(store: Any, anchor: Any, per_session: int = 2) -> list[EvalItem]:
+def reply_items(store: Any, anchor: Any, per_session: int = 2, dated: bool = True) -> list[EvalItem]:
     """Questions that echo a turn which *asks* while the answer is the other speaker's reply
     (the failure seen on held-out TemporalMemoryDataset logs): "On <day>, <the asking turn's
     question, "you" made the replier's name>?", gold = the reply.  Built from every log, the first
-    ``per_session`` such exchanges per session (not the last, filler session)."""
+    ``per_session`` such exchanges per session (not the last, filler session).  Without
+    ``dated`` the question is content-only: the same words, no date."""
     from convmem.retrieval.base import Query
     from convmem.retrieval.lexical import terms
 
@@ -95,7 +104,7 @@ def reply_items(store: Any, anchor: Any, per_session: int = 2) -> list[EvalItem]
                 question = re.sub(r"\byour\b", f"{name}'s", question, flags=re.IGNORECASE)
                 question = re.sub(r"\byou(?:'re| are)?\b", name, question, flags=re.IGNORECASE)
                 when = f"{asking.spoken_at:%B} {asking.spoken_at.day}, {asking.spoken_at.year}"
-                text = f"On {when}, {question[0].lower()}{question[1:]}?"
+                text = f"On {when}, {question[0].lower()}{question[1:]}?" if dated else f"{question}?"
                 items.append(EvalItem(f"{conversation_id}/{reply.turn_id}", "replies", "replies",
                                       Query(conversation_id, text, asked), frozenset({reply.turn_id})))
                 made += 1
@@ -182,6 +191,164 @@ def tune_locomo(args: argparse.Namespace, settings: Settings) -> None:
             print(f"vw {vw:.2f} share {share:.1f} bonus {bonus:.2f} | " + " | ".join(cells), flush=True)
 
 
+FUSIONS = (("vector only", 1.0, 0.0), ("BM25 only", 0.0, 0.0), ("fixed 0.5 / 0.5", 0.5, 0.0),
+           ("per question, adapt 0.25", 0.5, 0.25),
+           ("per question, adapt 0.5", 0.5, 0.5), ("per question, adapt 1.0", 0.5, 1.0))
+SCALES = ("pool", "conversation")
+DATE_BONUS_GRID, SAID_GRID, NEAR_GRID = (1.0, 2.0), (0.5, 0.75, 1.0), (0, 3, 7)
+
+
+def _recall(retriever: Any, items: Sequence[EvalItem], k: int | None = None) -> tuple[float, float]:
+    """Mean recall (percent) of each list cut at ``k`` (``None``: as returned) and mean length."""
+    r = n = 0.0
+    for item in items:
+        ids = retriever.retrieve(item.query).turn_ids[:k]
+        r += recall(frozenset(ids), item.relevant)
+        n += len(ids)
+    m = max(len(items), 1)
+    return 100 * r / m, n / m
+
+
+def _fmt(pair: tuple[float, float]) -> str:
+    return f"{pair[0]:5.1f} / {pair[1]:5.2f}"
+
+
+def _content(retriever: TimeAwareRetriever, store: Any, vw: float, adapt: float, **extra: Any) -> None:
+    from convmem.retrieval.content import ContentSearch
+
+    retriever._fused = ContentSearch(store, store.embedder, retriever.settings.retrieval_k,
+                                     cache=retriever.executor.vectors, weights=retriever.weights,
+                                     vector_weight=vw, adapt=adapt, **extra)
+
+
+def simulated_content_items(store: Any, path: Path) -> list[EvalItem]:
+    """Content-only questions from generated time+content questions (``convmem generate
+    questions --families content_time`` over simulated conversations): "What was said about
+    <its content words>?", kept only when the turns holding all those words are its gold."""
+    from agent.grounding import ConversationFacts, content_words, ground
+    from convmem.retrieval.base import Query
+    from convmem.retrieval.lexical import terms
+
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        cid = str(row["conversation_id"])
+        conversation = store.conversation(cid)
+        if row.get("category") != "time_content" or conversation is None:
+            continue
+        asked = datetime.fromisoformat(row["asked_at"])
+        facts = ConversationFacts(asked, conversation.speakers, tuple(store.sessions(cid)))
+        words = content_words(ground(row["question"], facts).residual, conversation.speakers)
+        wanted = {t for w in words for t in terms(w)}
+        if not wanted:
+            continue
+        holding = {t.turn_id for t in store.turns(cid) if wanted <= set(terms(t.text))}
+        if holding != set(map(str, row["relevant_turn_ids"])):
+            continue
+        query = Query(cid, f"What was said about {' '.join(words)}?", asked)
+        items.append(EvalItem(row["id"], "simulated", "simulated", query, frozenset(holding)))
+    return items
+
+
+def fusion_side_by_side(args: argparse.Namespace, settings: Settings) -> None:
+    """Content-only search: each half alone, fixed and per-question fusion, tune | check."""
+    cfg = settings.with_overrides(retrieval_k=10)
+    if args.locomo and args.locomo_store:
+        with open_store(cfg.with_overrides(store=args.locomo_store), create=False) as store:
+            store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
+            items = [i for i in locomo_items(read_qa([args.locomo]), store)[0] if i.relevant]
+            retriever = TimeAwareRetriever(store, cfg)
+            cats = sorted({i.category for i in items})
+            print("LoCoMo content search, recall@10 per category", cats, "and mean: 26 (tune) | 30 (check)")
+            for (label, vw, adapt), scale in itertools.product(FUSIONS, SCALES):
+                _content(retriever, store, vw, adapt, vector_scale=scale)
+                label = f"{label}, {scale}"
+                cells = []
+                for part in ("26", "30"):
+                    per = []
+                    for cat in cats:
+                        members = [i for i in items if i.query.conversation_id.endswith(part) and i.category == cat]
+                        per.append(_recall(retriever, members, 10)[0] if members else float("nan"))
+                    cells.append(" ".join(f"{x:5.1f}" for x in per) + f" mean {np.nanmean(per):5.1f}")
+                print(f"{label:40s} | " + " | ".join(cells), flush=True)
+    if args.simulated and args.sim_store:
+        with open_store(cfg.with_overrides(store=args.sim_store), create=False) as store:
+            store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
+            sim = simulated_content_items(store, args.simulated)
+            retriever = TimeAwareRetriever(store, cfg)
+            print("simulated conversations, content-only questions, recall@10: n =", len(sim))
+            for item in sim[:2]:
+                print("  e.g.", item.question, sorted(item.relevant))
+            for (label, vw, adapt), scale in itertools.product(FUSIONS, SCALES):
+                _content(retriever, store, vw, adapt, vector_scale=scale)
+                print(f"{label + ', ' + scale:40s} | {_recall(retriever, sim, 10)[0]:5.1f}", flush=True)
+    if args.tmd_store:
+        with open_store(cfg.with_overrides(store=args.tmd_store), create=False) as store:
+            store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
+            replies = reply_items(store, last_session_anchor(store), dated=False)
+            parts = {"log 26 (tune)": [i for i in replies if i.query.conversation_id == TUNE_TMD],
+                     "other logs (check)": [i for i in replies if i.query.conversation_id != TUNE_TMD]}
+            retriever = TimeAwareRetriever(store, cfg)
+            print("TMD content-only reply questions, recall@10:", {k: len(v) for k, v in parts.items()})
+            for (label, vw, adapt), scale in itertools.product(FUSIONS, SCALES):
+                _content(retriever, store, vw, adapt, vector_scale=scale)
+                print(f"{label + ', ' + scale:40s} | "
+                      + " | ".join(f"{_recall(retriever, v, 10)[0]:5.1f}" for v in parts.values()), flush=True)
+
+
+def soft_dates(args: argparse.Namespace, settings: Settings, tmd: bool = True) -> None:
+    """A date as when something happened: event questions from LoCoMo temporal questions
+    (26 tune, 30 check), and what the soft date does to the TMD time+content sets."""
+    from convmem.retrieval.baselines import BM25Retriever, SemanticRetriever
+    from eval.event_questions import event_questions
+
+    cfg = settings.with_overrides(retrieval_k=10)
+    with open_store(cfg.with_overrides(store=args.locomo_store), create=False) as store:
+        store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
+        qas = read_qa([args.locomo])
+        items, _ = locomo_items(qas, store)
+        events, stats = event_questions(store, items, {qa.item_id: qa.answer for qa in qas})
+        parts = {p: [i for i in events if i.query.conversation_id.endswith(p)] for p in ("26", "30")}
+        print("LoCoMo event questions:", {k: len(v) for k, v in parts.items()}, stats)
+        for item in events[:3]:
+            print("  e.g.", item.question, sorted(item.relevant))
+        retriever = TimeAwareRetriever(store, cfg)
+        rows: list[tuple[str, Any]] = [("bm25@10", BM25Retriever(store, 10)),
+                                       ("semantic@10", SemanticRetriever(store, store.embedder, 10))]
+        print("recall / mean turns: 26 (tune) | 30 (check)")
+        for name, baseline in rows:
+            print(f"{name:34s} | " + " | ".join(_fmt(_recall(baseline, v, 10)) for v in parts.values()))
+        retriever.soft_dates = False
+        print(f"{'agent, date as a filter':34s} | " + " | ".join(_fmt(_recall(retriever, v)) for v in parts.values()))
+        print(f"{'agent, date as a filter, first 10':34s} | "
+              + " | ".join(_fmt(_recall(retriever, v, 10)) for v in parts.values()))
+        retriever.soft_dates = True
+        for bonus, said, near in itertools.product(DATE_BONUS_GRID, SAID_GRID, NEAR_GRID):
+            _content(retriever, store, 0.5, ADAPT, date_bonus=bonus, near_days=near, said_share=said)
+            label = f"agent, soft date {bonus} said {said} near {near}"
+            print(f"{label:34s} | " + " | ".join(_fmt(_recall(retriever, v)) for v in parts.values()),
+                  flush=True)
+    if tmd and args.tmd and args.tmd_store:
+        with open_store(cfg.with_overrides(store=args.tmd_store), create=False) as store:
+            store.embedder = MemoEmbedder(store.embedder)  # type: ignore[assignment]
+            anchor = last_session_anchor(store)
+            official = [i for c, s, p in find_test_files(args.tmd) if c == "time_content"
+                        for i in read_test_file(p, c, s, anchor)]
+            replies = reply_items(store, anchor)
+            sets = {"time+content 26": [i for i in official if i.query.conversation_id == TUNE_TMD],
+                    "time+content 28": [i for i in official if i.query.conversation_id != TUNE_TMD],
+                    "replies 26": [i for i in replies if i.query.conversation_id == TUNE_TMD],
+                    "replies other": [i for i in replies if i.query.conversation_id != TUNE_TMD]}
+            retriever = TimeAwareRetriever(store, cfg)
+            print("TMD R/P/turns:", {k: len(v) for k, v in sets.items()})
+            for soft in (False, True):
+                retriever.soft_dates = soft
+                routed = sum(retriever.plan(i.query).soft_date is not None for v in sets.values() for i in v)
+                row = [_score(retriever, v) for v in sets.values()]
+                print(f"soft dates {soft!s:5s} (soft-routed {routed}) | "
+                      + " | ".join(f"{r:.1f}/{p:.1f}/{n:.2f}" for r, p, n in row), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tmd", type=Path)
@@ -189,9 +356,20 @@ def main() -> None:
     parser.add_argument("--generated", type=Path)
     parser.add_argument("--locomo", type=Path)
     parser.add_argument("--locomo-store", type=Path)
+    parser.add_argument("--simulated", type=Path, help="--fusion: generated questions over simulated conversations")
+    parser.add_argument("--sim-store", type=Path, help="the store those conversations were ingested into")
+    parser.add_argument("--fusion", action="store_true", help="content search: halves and fusions side by side")
+    parser.add_argument("--soft-dates", action="store_true", help="event questions: a date as a soft constraint")
+    parser.add_argument("--no-tmd-soft", action="store_true", help="--soft-dates: LoCoMo only")
     parser.add_argument("--grid", help="override the LoCoMo grid: 'VW;SHARE;BONUS', comma-separated values")
     args = parser.parse_args()
     settings = Settings.from_env(planner="rules", disambiguator="context")
+    if args.fusion or args.soft_dates:
+        if args.fusion:
+            fusion_side_by_side(args, settings)
+        if args.soft_dates and args.locomo and args.locomo_store:
+            soft_dates(args, settings, tmd=not args.no_tmd_soft)
+        return
     if args.tmd and args.tmd_store:
         tune_tmd(args, settings)
     if args.grid:

@@ -23,6 +23,7 @@ _NOUN = (
     r"(?:sessions?|discussions?|conversations?|chats?|talks?|meetings?|calls?|exchanges?|convos?|dialogues?|"
     r"interactions?|catch\s+ups?|get\s+togethers?)"
 )
+CONVERSATION_NOUN = _NOUN  # words for a conversation or a session of it
 _NOUNS = (
     r"(?:sessions|discussions|conversations|chats|talks|meetings|calls|exchanges|convos|dialogues|interactions|"
     r"catch\s+ups|get\s+togethers)"

@@ -23,6 +23,7 @@ _VERBS = (
     r"had to say|talking about|telling|sharing|mentioning|bringing up|asking|suggesting|recommending|"
     r"describing|explaining|writing|discuss|discussed|discusses|discussing)"
 )
+SPEECH_VERBS = _VERBS  # verbs of saying: a question that uses one asks about the talk itself
 _PASSIVE = (
     r"(?:said|mentioned|shared|brought up|raised|suggested|asked|told|written|recommended|described|"
     r"explained|reported|announced)"

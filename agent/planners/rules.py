@@ -6,14 +6,26 @@ position within what is left, and last the semantic rank when the question has c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from agent.grounding import ConversationFacts, Grounding, content_words, ground
+from agent.grounding.sessions import CONVERSATION_NOUN
+from agent.grounding.speakers import SPEECH_VERBS
 from agent.grounding.topic import framed_out
 from convmem.retrieval.plan import KeepRows, Operation, Pick, Plan, Select, SemanticRank
 
 MAX_DAYS_IN_LIST = 64
+MAX_EVENT_DAYS = 7  # a date or a range up to a week can be when something happened
+# The question is about the talk itself: a verb of saying, or a word for the conversation.
+_ABOUT_TALK = re.compile(
+    rf"\b(?:{SPEECH_VERBS}|{CONVERSATION_NOUN}|chatted|chatting|talked|talking|spoke|spoken|speak|"
+    r"(?:came|come|comes|coming)\s+up)\b",
+    re.IGNORECASE,
+)
+# Someone as the one who did it: "did I", "were you" (a speaker's name is the other way).
+_PERSON_ASKED = re.compile(r"\b(?:did|do|does|was|were|have|has|had|will|would|is|are|am)\s+(?:i|you)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,40 @@ class RulesPlan:
         if not self.grounding.has_time and not self.grounding.speakers:
             return "content"
         return "time_content" if self.content else "time"
+
+
+def about_the_talk(question: str) -> bool:
+    """Whether a question asks about the conversation itself ("what did we talk about on
+    20 May?", "what did Melanie say…", "in our chat on…", "in the session of…") rather than
+    about something that happened ("what did Melanie do on 20 May?")."""
+    return bool(_ABOUT_TALK.search(question))
+
+
+def names_a_doer(question: str, speakers: tuple[str, ...]) -> bool:
+    """Whether the question is about what a person did: it names a speaker, or asks "did I",
+    "were you"..."""
+    if _PERSON_ASKED.search(question):
+        return True
+    parts = {p for name in speakers for p in name.split() if len(p) > 1}
+    return any(re.search(rf"\b{re.escape(p)}(?:'s)?\b", question, re.IGNORECASE) for p in parts)
+
+
+def event_days(grounding: Grounding, question: str, speakers: tuple[str, ...]) -> tuple[date, date] | None:
+    """The days a question names as when something happened, for a date as a soft
+    constraint: only a date or a short range (at most ``MAX_EVENT_DAYS``) and no other time
+    or speaker constraint, in a question about what a person did (``names_a_doer``) that
+    does not ask about the talk itself (then the date is when it was said: a filter, the
+    TemporalMemoryDataset's semantics; so is a question about no one: "what was the topic
+    on 4 March?")."""
+    g = grounding
+    if not g.day_spans or g.days_ago is not None or g.windows or g.weekdays or g.parts_of_day:
+        return None
+    if g.session_spans or g.session_pick or g.position or g.speakers or about_the_talk(question):
+        return None
+    if not names_a_doer(question, speakers):
+        return None
+    start, end = min(s.start for s in g.day_spans), max(s.end for s in g.day_spans)
+    return (start, end) if (end - start).days < MAX_EVENT_DAYS else None
 
 
 def plan_question(

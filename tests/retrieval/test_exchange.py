@@ -80,8 +80,8 @@ def test_attributed_speakers(text: str, asker: str | None, expected: set[str]) -
 
 def test_content_search_adds_the_reply_of_a_matching_question(chat: MemoryStore) -> None:
     query = Query("c", "What inspired the painting of the lake?", START + timedelta(days=1))
-    exchange = ContentSearch(chat, chat.embedder, k=3, vector_weight=0.0).retrieve(query).turn_ids
-    alone = ContentSearch(chat, chat.embedder, k=3, vector_weight=0.0, weights=OFF).retrieve(query).turn_ids
+    exchange = ContentSearch(chat, chat.embedder, k=3, vector_weight=0.0, adapt=0.0).retrieve(query).turn_ids
+    alone = ContentSearch(chat, chat.embedder, k=3, vector_weight=0.0, weights=OFF, adapt=0.0).retrieve(query).turn_ids
     assert exchange[0] == "2" and exchange[1] == "3"
     assert alone[0] == "2" and alone.index("3") > 1 if "3" in alone else True
 
@@ -90,7 +90,7 @@ def test_fusion_weight_one_is_the_vector_ranking(chat: MemoryStore) -> None:
     from convmem.retrieval.baselines import SemanticRetriever, mask_names
 
     query = Query("c", "kids and the garden", START + timedelta(days=1))
-    fused = ContentSearch(chat, chat.embedder, k=5, vector_weight=1.0, weights=OFF).retrieve(query).turn_ids
+    fused = ContentSearch(chat, chat.embedder, k=5, vector_weight=1.0, weights=OFF, adapt=0.0).retrieve(query).turn_ids
     vector = SemanticRetriever(chat, chat.embedder, 5).ranked(
         Query("c", mask_names(query.text, ("Caroline", "Melanie")), query.asked_at), 5
     )
