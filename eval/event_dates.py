@@ -75,16 +75,22 @@ def event_date_block(
     members = [i for i in items if i.category == category and answers.get(i.id)]
     parsed = equal = within = 0
     misses: list[dict[str, str]] = []
+    parts: dict[str, dict[str, int]] = {}
     for item in members:
         gold = parse_gold_date(str(answers[item.id]), item.query.asked_at.date())
         if gold is None:
             continue
         parsed += 1
-        got = resolved_when(store, item.query.conversation_id, ranked.get(item.id, []))
+        got = resolved_when(store, item.query.conversation_id, ranked.get(item.id, []),
+                            item.question, item.query.asked_at)
         same = got is not None and (got.event.start, got.event.end) == (gold.start, gold.end)
         inside = got is not None and gold.start <= got.event.start and got.event.end <= gold.end
         equal += same
         within += inside or same
+        part = parts.setdefault(item.query.conversation_id, {"parsed": 0, "equal": 0, "within": 0})
+        part["parsed"] += 1
+        part["equal"] += same
+        part["within"] += inside or same
         if not (same or inside) and len(misses) < 20:
             misses.append({"id": item.id, "question": item.question, "gold": gold.expression,
                            "gold_span": f"{gold.start}..{gold.end}",
@@ -94,4 +100,8 @@ def event_date_block(
         "n": n, "parsed": parsed, "parse_rate": parsed / n if n else 0.0,
         "equal": equal / parsed if parsed else 0.0, "within": within / parsed if parsed else 0.0,
         "misses": misses,
+        "by_conversation": {
+            c: {"parsed": p["parsed"], "equal": p["equal"] / p["parsed"], "within": p["within"] / p["parsed"]}
+            for c, p in sorted(parts.items())
+        },
     }
