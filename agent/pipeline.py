@@ -16,6 +16,7 @@ from typing import Any
 
 from agent.answer import Answer, Answerer, Evidence, ExtractiveAnswerer, LLMAnswerer, TextSink
 from agent.answer.base import UNAVAILABLE_OPENING, EventDate
+from agent.answer.extractive import asks_when
 from agent.disambiguate import Disambiguator, Rewrite, build_disambiguator
 from agent.relevance import WORD_COVERAGE_FLOOR, content_floor, similarities, word_coverage
 from agent.retrieval import PlannedQuery, TimeAwareRetriever
@@ -23,6 +24,7 @@ from agent.trace import AgentTrace
 from convmem.config import Settings
 from convmem.errors import LLMAuthError, LLMError, LLMModelNotFoundError, LLMUnavailableError
 from convmem.retrieval.base import Query, Retrieval
+from convmem.retrieval.when import ResolvedWhen, resolved_when
 from convmem.storage.memory import MemoryStore
 from convmem.types import SAID, Turn
 
@@ -109,7 +111,8 @@ class Agent:
             step.notes = list(retrieval.notes)
         evidence = Evidence(rewrite.question, query.asked_at, tuple(turns), query.text, route=retrieval.route or "",
                             background=self._background(query.conversation_id, retrieval.route),
-                            event_dates=self._event_dates(query.conversation_id, turns))
+                            event_dates=self._event_dates(query.conversation_id, turns),
+                            when=self._when(rewrite.question, query, turns))
         note = f"{retrieval.note[:1].upper()}{retrieval.note[1:]}." if retrieval.note else ""
         if note and on_text is not None:
             on_text(note + "\n")
@@ -153,6 +156,12 @@ class Agent:
         if route != "time":
             return ()
         return tuple(t.text for t in self.store.turns(conversation_id) if t.role == SAID)
+
+    def _when(self, question: str, query: Query, turns: list[Turn]) -> ResolvedWhen | None:
+        """For a "when" question: the turn that answers it and its resolved date."""
+        if not turns or not asks_when(question):
+            return None
+        return resolved_when(self.store, query.conversation_id, [t.turn_id for t in turns], question, query.asked_at)
 
     def _event_dates(self, conversation_id: str, turns: list[Turn]) -> dict[str, EventDate]:
         """The day each turn talks about, where its words name one day (``turn_times``, filled

@@ -56,6 +56,24 @@ def spans(text: str, said: datetime) -> list[tuple[str, date, date, str]]:
         ("signed up on 2023-04-02", THURSDAY, date(2023, 4, 2), date(2023, 4, 2), "day"),
         ("I started back in 2021", THURSDAY, date(2021, 1, 1), date(2021, 12, 31), "year"),
         ("a couple of weeks ago I fell", THURSDAY, date(2023, 5, 8), date(2023, 5, 14), "week"),
+        # natural speech: abbreviations, "back", "before last", holidays, typos and casing
+        ("last Friday night we danced", SUNDAY_NIGHT, date(2023, 5, 26), date(2023, 5, 26), "day"),
+        ("I joined the group last Tues.", SUNDAY_NIGHT, date(2023, 5, 23), date(2023, 5, 23), "day"),
+        ("Last fri I took the kids out", THURSDAY, date(2023, 5, 19), date(2023, 5, 19), "day"),
+        ("this past weekend was busy", THURSDAY, date(2023, 5, 20), date(2023, 5, 21), "weekend"),
+        ("the weekend before last we hiked", SUNDAY_NIGHT, date(2023, 5, 13), date(2023, 5, 14), "weekend"),
+        ("the week before last I was ill", MONTH_END, date(2023, 1, 16), date(2023, 1, 22), "week"),
+        ("two months back we moved", MONTH_END, date(2022, 11, 1), date(2022, 11, 30), "month"),
+        ("a few weeks back we met", THURSDAY, date(2023, 4, 27), date(2023, 5, 11), "approx"),
+        ("earlier this month I quit", MONTH_END, date(2023, 1, 1), date(2023, 1, 31), "month"),
+        ("over Christmas we skied", THURSDAY, date(2022, 12, 25), date(2022, 12, 25), "day"),
+        ("over Christmas we skied", YEAR_END, date(2023, 12, 25), date(2023, 12, 25), "day"),
+        ("we partied on New Year's Eve", date(2023, 12, 30), date(2022, 12, 31), date(2022, 12, 31), "day"),
+        ("next Thanksgiving at my mom's", YEAR_END, date(2024, 11, 28), date(2024, 11, 28), "day"),
+        ("I saw her yesterdy", THURSDAY, date(2023, 5, 24), date(2023, 5, 24), "day"),
+        ("see you tommorow", YEAR_END, date(2024, 1, 1), date(2024, 1, 1), "day"),
+        ("LAST SATURDAY was wild", MONTH_END, date(2023, 1, 28), date(2023, 1, 28), "day"),
+        ("on wensday I start", SUNDAY_NIGHT, date(2023, 5, 24), date(2023, 5, 24), "day"),
     ],
 )
 def test_expressions_resolve_against_when_they_were_said(
@@ -69,10 +87,15 @@ def test_expressions_resolve_against_when_they_were_said(
 @pytest.mark.parametrize(
     "text",
     ["I may go to the gym", "we will march for it", "I ran 5 miles", "that was 3 days long",
-     "the 10 weeks program", "Have a good one!"],
+     "the 10 weeks program", "Have a good one!", "I sat down with her", "a saturated market",
+     "Augusta is lovely", "come back soon", "the sun was out"],
 )
 def test_words_that_are_not_times_resolve_to_nothing(text: str) -> None:
     assert resolve_event_times(text, THURSDAY) == []
+
+
+def test_a_misspelt_expression_is_quoted_as_written() -> None:
+    assert spans("Tommorow at noon", THURSDAY)[0][0] == "tommorow"
 
 
 def test_several_expressions_keep_their_order() -> None:
