@@ -55,6 +55,7 @@ def test_the_first_ranked_turn_answers_with_its_event_time(store: MemoryStore) -
     block = event_date_block(store, items, answers, ranked)
     assert block["parsed"] == 3 and block["equal"] == pytest.approx(2 / 3)
     assert block["within"] == pytest.approx(1.0)  # 20 May lies inside May 2023
+    assert block["by_conversation"]["c"]["parsed"] == 3
 
 
 def _query(text: str):
