@@ -10,14 +10,17 @@ deterministically (no LLM, a few microseconds a turn) and returns whole-day span
 | today, tonight, this morning | the day said |
 | yesterday, last night / the day before yesterday / N days ago | that day |
 | tomorrow / the day after tomorrow | that day |
-| last Saturday, on Saturday, this past Saturday | the latest Saturday before the day said |
+| last Saturday, on Saturday, this past Saturday, last Sat, last Tues | the latest Saturday before the day said |
 | next Saturday, this Saturday | the first Saturday after it (this Saturday: on or after) |
 | last weekend, over the weekend, this past weekend | the latest Saturday–Sunday ending before the day said |
 | this weekend / next weekend | the Saturday–Sunday of this / next week |
 | two weekends ago, N weekends ago | that many weekends back |
 | last week, N weeks ago, a couple of weeks ago | calendar weeks (Monday–Sunday) back |
 | this week / next week | this / next calendar week |
-| a few days / weeks ago | 2–5 days / 2–4 weeks back (kind ``approx``) |
+| a few days / weeks ago, the other day | 2–5 days / 2–4 weeks back (kind ``approx``) |
+| N days / weeks / months back | as "ago" |
+| the weekend / week / month / year before last | two of them back |
+| Christmas (Eve), New Year's (Eve), Thanksgiving, Halloween, Valentine's, Easter, Independence Day | the latest on or before the day said (next / this coming: the first after) |
 | last month, N months ago, this month, next month | calendar months |
 | last year, N years ago, this year, next year | calendar years |
 | in May, May 2022, last May | the month: the latest May not after the month said, unless a year is given |
@@ -25,6 +28,9 @@ deterministically (no LLM, a few microseconds a turn) and returns whole-day span
 | May 8, 8th of May, 2023-05-08, May 8th 2023 | that day (no year: the latest on or before the day said) |
 | in 2022 | that year |
 
+Casing does not matter, and a misspelt long time word ("yesterdy", "tommorow", "wensday":
+one slip, two in words of eight letters or more, the first two letters kept) reads as the
+word; the expression keeps the turn's own spelling.
 A turn said on a Sunday night that mentions "last Saturday" means the day before; at a
 month end "next month" is the month after that one; at a year end "next year" the year
 after.  Each hit has ``kind`` (day, weekend, week, month, season, year, approx).
@@ -117,7 +123,6 @@ _MONTH_FRAME = re.compile(r"(?:\b(?:in|during|of|since|from|until|early|late|mid
 # still names only them; shorter ones ("march", "sunday") have real-word neighbours.
 _FUZZY_WORDS = ("yesterday", "tomorrow", "weekend", "tuesday", "wednesday", "thursday", "saturday",
                 "january", "february", "september", "october", "november", "december")
-_LETTERS = re.compile(r"[A-Za-z]{6,}")
 
 
 def _edits(a: str, b: str) -> int:
@@ -134,13 +139,20 @@ def _edits(a: str, b: str) -> int:
     return prev[-1]
 
 
+_BY_START: dict[str, tuple[str, ...]] = {}
+for _target in _FUZZY_WORDS:
+    _BY_START[_target[:2]] = (*_BY_START.get(_target[:2], ()), _target)
+# a slip rarely hits the first two letters; only words that start like a time word are compared
+_MAY_BE_TIME_WORD = re.compile(rf"\b(?:{'|'.join(_BY_START)})[a-z]{{4,}}", re.IGNORECASE)
+
+
 def _correct(word: str) -> str:
     lower = word.lower()
     base, plural = (lower[:-1], "s") if lower.endswith("s") and len(lower) > 7 else (lower, "")
     if base in _FUZZY_WORDS:
         return word
-    for target in _FUZZY_WORDS:
-        if base[0] != target[0] or abs(len(base) - len(target)) > 2:
+    for target in _BY_START.get(base[:2], ()):
+        if abs(len(base) - len(target)) > 2:
             continue
         allowed = 2 if len(target) >= 8 else 1
         if _edits(base, target) <= allowed:
@@ -151,12 +163,12 @@ def _correct(word: str) -> str:
 def _fix_typos(text: str) -> tuple[str, list[int]]:
     """``text`` with misspelt time words corrected, and for each character of the result
     the offset of the character of ``text`` it comes from."""
-    if not any(_correct(m.group(0)) != m.group(0) for m in _LETTERS.finditer(text)):
+    if not any(_correct(m.group(0)) != m.group(0) for m in _MAY_BE_TIME_WORD.finditer(text)):
         return text, list(range(len(text) + 1))
     out: list[str] = []
     origin: list[int] = []
     last = 0
-    for m in _LETTERS.finditer(text):
+    for m in _MAY_BE_TIME_WORD.finditer(text):
         fixed = _correct(m.group(0))
         if fixed == m.group(0):
             continue
@@ -388,61 +400,3 @@ def resolve_event_times(text: str, said_at: datetime | date) -> list[EventTime]:
     order they appear; overlapping matches keep the one found by the earlier rule."""
     return [event for _, _, event in find_event_times(text, said_at)]
 
-
-_NUMBER_WORDS = ("", "", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-
-def _long(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def _span_words(event: EventTime) -> str:
-    if event.kind == "year":
-        return f"{event.start.year}"
-    if event.kind in ("month", "season") and event.start.day == 1:
-        if (event.start.year, event.start.month) == (event.end.year, event.end.month):
-            return f"{event.start:%B %Y}"
-        return f"{event.start:%B %Y} to {event.end:%B %Y}"
-    if event.start == event.end:
-        return _long(event.start)
-    return f"{_long(event.start)} to {_long(event.end)}"
-
-
-def _times(count: int, unit: str) -> str:
-    if count == 1:
-        return f"the {unit}"
-    word = _NUMBER_WORDS[count] if count < len(_NUMBER_WORDS) else str(count)
-    return f"{word} {unit}s"
-
-
-def describe_derivation(event: EventTime, said: date) -> str:
-    """The event's date in words that say how it follows from the day it was said: "the
-    Saturday before Thursday 25 May 2023 — Saturday 20 May 2023", "the week before Monday
-    3 July 2023 — Monday 26 June to Sunday 2 July 2023"; a date the words give outright is
-    only stated ("8 May 2023", said ...)."""
-    span = _span_words(event)
-    words = event.expression.lower()
-    if re.search(rf"\b{_MON}\b|(?:19|20)\d\d", words) or event.kind not in ("day", "weekend", "week"):
-        return f'{span} ("{event.expression}", said {_long(said)})'
-    before = event.end < said
-    after = event.start > said
-    side = "before" if before else "after"
-    if event.kind == "day":
-        delta = abs((said - event.start).days)
-        if delta == 0:
-            return f"{span}, the day it was said"
-        if delta > 7:
-            return f'{span} ("{event.expression}", said {_long(said)})'
-        if any(name[:3] in words for name in WEEKDAYS):
-            return f"the {event.start:%A} {side} {_long(said)} — {span}"
-        return f"{'the day' if delta == 1 else f'{delta} days'} {side} {_long(said)} — {span}"
-    if event.kind == "weekend" and (before or after):
-        gap = (event.start - said).days if after else (said - event.end).days
-        return f"{_times((gap - 1) // 7 + 1, 'weekend')} {side} {_long(said)} — {span}"
-    if event.kind == "week":
-        monday = said - timedelta(days=said.weekday())
-        weeks = (monday - event.start).days // 7
-        if weeks == 0:
-            return f"the week of {_long(said)} — {span}"
-        return f"{_times(abs(weeks), 'week')} {'before' if weeks > 0 else 'after'} {_long(said)} — {span}"
-    return f'{span} ("{event.expression}", said {_long(said)})'

@@ -28,12 +28,13 @@ import re
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from convmem.eventtime import EventTime, describe_derivation, find_event_times, resolve_event_times
+from convmem.eventtime import EventTime, find_event_times, resolve_event_times
 from convmem.retrieval.bm25 import tokenize
 from convmem.retrieval.exchange import attributed_speakers
 from convmem.storage.memory import MemoryStore
+from convmem.timeutil import MONTHS, WEEKDAYS
 from convmem.types import Turn
 
 WHEN_DEPTH = 3
@@ -213,3 +214,59 @@ def _rarity(store: MemoryStore, conversation_id: str) -> StemRarity:
             del known[old]
         known[key] = StemRarity([t.text for t in store.turns(conversation_id)])
     return known[key]
+
+
+_NUMBER_WORDS = ("", "", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+
+def _span_words(event: EventTime) -> str:
+    if event.kind == "year":
+        return f"{event.start.year}"
+    if event.kind in ("month", "season") and event.start.day == 1:
+        if (event.start.year, event.start.month) == (event.end.year, event.end.month):
+            return f"{event.start:%B %Y}"
+        return f"{event.start:%B %Y} to {event.end:%B %Y}"
+    if event.start == event.end:
+        return _long(event.start)
+    return f"{_long(event.start)} to {_long(event.end)}"
+
+
+def _times(count: int, unit: str) -> str:
+    if count == 1:
+        return f"the {unit}"
+    word = _NUMBER_WORDS[count] if count < len(_NUMBER_WORDS) else str(count)
+    return f"{word} {unit}s"
+
+
+def describe_derivation(event: EventTime, said: date) -> str:
+    """The event's date in words that say how it follows from the day it was said: "the
+    Saturday before Thursday 25 May 2023 — Saturday 20 May 2023", "the week before Monday
+    3 July 2023 — Monday 26 June to Sunday 2 July 2023"; a date the words give outright is
+    only stated ("8 May 2023", said ...)."""
+    span = _span_words(event)
+    words = event.expression.lower()
+    if re.search(rf"\b(?:{'|'.join(MONTHS)})\b|(?:19|20)\d\d", words) or event.kind not in ("day", "weekend", "week"):
+        return f'{span} ("{event.expression}", said {_long(said)})'
+    before = event.end < said
+    after = event.start > said
+    side = "before" if before else "after"
+    if event.kind == "day":
+        delta = abs((said - event.start).days)
+        if delta == 0:
+            return f"{span}, the day it was said"
+        if delta > 7:
+            return f'{span} ("{event.expression}", said {_long(said)})'
+        if any(name[:3] in words for name in WEEKDAYS):
+            return f"the {event.start:%A} {side} {_long(said)} — {span}"
+        return f"{'the day' if delta == 1 else f'{delta} days'} {side} {_long(said)} — {span}"
+    if event.kind == "weekend" and (before or after):
+        gap = (event.start - said).days if after else (said - event.end).days
+        return f"{_times((gap - 1) // 7 + 1, 'weekend')} {side} {_long(said)} — {span}"
+    if event.kind == "week":
+        monday = said - timedelta(days=said.weekday())
+        weeks = (monday - event.start).days // 7
+        if weeks == 0:
+            return f"the week of {_long(said)} — {span}"
+        return f"{_times(abs(weeks), 'week')} {'before' if weeks > 0 else 'after'} {_long(said)} — {span}"
+    return f'{span} ("{event.expression}", said {_long(said)})'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from convmem.eventtime import EventTime, describe_derivation, resolve_event_times
-from convmem.retrieval.when import StemRarity, choose_when, stem
+from convmem.eventtime import EventTime, resolve_event_times
+from convmem.retrieval.when import StemRarity, choose_when, describe_derivation, stem
 from convmem.types import Turn
 
 SPEAKERS = ("Mel", "Car")
