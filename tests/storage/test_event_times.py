@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -135,3 +136,24 @@ def test_the_migration_fills_times_of_turns_already_stored(tmp_path: Path) -> No
     assert "turn_event_times" in migrate(con)
     row = con.execute('SELECT turn_id, start, "end", kind FROM turn_times').fetchone()
     assert row == ("0", date(2024, 2, 1), date(2024, 2, 29), "month")
+
+
+def test_show_prints_the_times_of_one_session_only(cli_env: Path, tmp_path: Path, capsys) -> None:
+    from tests.fixtures import run_cli
+
+    rows = [
+        {"conversation": "ev", "speaker": "Ann", "text": "We hiked the weekend before last.",
+         "timestamp": "2023-05-28T23:40:00", "session": 1},
+        {"conversation": "ev", "speaker": "Bo", "text": "I joined a choir last Tues, and over Christmas I sang.",
+         "timestamp": "2023-12-31T23:59:00", "session": 2},
+    ]
+    path = tmp_path / "ev.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert run_cli(["ingest", str(path)], capsys)[0] == 0
+    code, out, _ = run_cli(["show", "ev", "--session", "2"], capsys)
+    assert code == 0
+    assert "event time: 'last Tues' = Tue 26 Dec 2023 (day)" in out
+    assert "event time: 'Christmas' = Mon 25 Dec 2023 (day)" in out
+    assert "weekend before last" not in out
+    code, out, _ = run_cli(["show", "ev", "--session", "1"], capsys)
+    assert "event time: 'the weekend before last' = Sat 13 May 2023 - Sun 14 May" in out
