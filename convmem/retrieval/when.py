@@ -193,27 +193,26 @@ def resolved_when(
         return None
     found = {t.turn_id: t for t in store.tables.turns_by_ids(conversation_id, head)}
     turns = [found[i] for i in head if i in found]
-    conversation = store.conversation(conversation_id) if question else None
-    speakers = list(conversation.speakers) if conversation is not None else []
-    rarity = _rarity(store, conversation_id) if question else None
+    speakers, rarity = conversation_words(store, conversation_id) if question else ([], None)
     return choose_when(question, turns, store.turn_times(conversation_id, head), asked_at, speakers, depth, rarity)
 
 
-_RARITY: weakref.WeakKeyDictionary[MemoryStore, dict[tuple[str, int, object], StemRarity]] = (
+_KNOWN: weakref.WeakKeyDictionary[MemoryStore, dict[str, tuple[int, list[str], StemRarity]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _rarity(store: MemoryStore, conversation_id: str) -> StemRarity:
-    """The conversation's stem rarity, rebuilt when a session is added or grows."""
-    sessions = store.sessions(conversation_id)
-    key = (conversation_id, len(sessions), sessions[-1].end if sessions else None)
-    known = _RARITY.setdefault(store, {})
-    if key not in known:
-        for old in [k for k in known if k[0] == conversation_id]:
-            del known[old]
-        known[key] = StemRarity([t.text for t in store.turns(conversation_id)])
-    return known[key]
+def conversation_words(store: MemoryStore, conversation_id: str) -> tuple[list[str], StemRarity]:
+    """The conversation's speakers and stem rarity, kept until the store changes."""
+    known = _KNOWN.setdefault(store, {})
+    cached = known.get(conversation_id)
+    if cached is None or cached[0] != store.revision:
+        turns = store.turns(conversation_id)
+        conversation = store.conversation(conversation_id)
+        speakers = list(conversation.speakers) if conversation else sorted({t.speaker for t in turns})
+        cached = (store.revision, speakers, StemRarity([t.text for t in turns]))
+        known[conversation_id] = cached
+    return cached[1], cached[2]
 
 
 _NUMBER_WORDS = ("", "", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
