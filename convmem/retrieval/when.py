@@ -76,7 +76,7 @@ class ResolvedWhen:
         """The date in words that say how it was found ("the Saturday before Thursday 25
         May 2023 — Saturday 20 May 2023"); the day said when the turn names no time."""
         if not self.from_words:
-            return f"{_long(self.said)}, the day it was said (the turn names no other time)"
+            return f"{_long(self.said)}, the day it was said; the turn names no other time"
         return describe_derivation(self.event, self.said)
 
 

@@ -41,7 +41,7 @@ def test_a_turn_that_names_no_time_answers_with_the_day_it_was_said() -> None:
     )
     got = _choose("When did Mel launch an ad campaign?", turns)
     assert got is not None and got.turn_id == "t0" and not got.from_words
-    assert got.derivation() == "Sunday 29 January 2023, the day it was said (the turn names no other time)"
+    assert got.derivation() == "Sunday 29 January 2023, the day it was said; the turn names no other time"
 
 
 def test_a_time_the_question_names_sets_aside_turns_said_about_other_times() -> None:
