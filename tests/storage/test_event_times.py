@@ -138,6 +138,19 @@ def test_the_migration_fills_times_of_turns_already_stored(tmp_path: Path) -> No
     assert row == ("0", date(2024, 2, 1), date(2024, 2, 29), "month")
 
 
+def test_a_store_filled_by_earlier_rules_is_filled_again(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    names = [m.name for m in MIGRATIONS]
+    migrate(con, MIGRATIONS[: names.index("turn_event_times") + 1])
+    con.execute(
+        "INSERT INTO turns VALUES ('c', '0', 0, 1, 0, 'A', 'I joined a choir last Tues', TIMESTAMP '2023-05-28 23:40:00',"
+        " 'said')"
+    )
+    assert con.execute("SELECT count(*) FROM turn_times").fetchone() == (0,)  # written without the table's rows
+    assert migrate(con) == ["turn_event_times_refilled"]
+    assert con.execute('SELECT expression, start FROM turn_times').fetchall() == [("last Tues", date(2023, 5, 23))]
+
+
 def test_show_prints_the_times_of_one_session_only(cli_env: Path, tmp_path: Path, capsys) -> None:
     from tests.fixtures import run_cli
 
