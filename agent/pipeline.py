@@ -10,13 +10,13 @@ gets the extractive answer with one line saying the LLM was unavailable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.answer import Answer, Answerer, Evidence, ExtractiveAnswerer, LLMAnswerer, TextSink
 from agent.answer.base import UNAVAILABLE_OPENING, EventDate
-from agent.answer.extractive import asks_when
 from agent.disambiguate import Disambiguator, Rewrite, build_disambiguator
 from agent.relevance import WORD_COVERAGE_FLOOR, content_floor, similarities, word_coverage
 from agent.retrieval import PlannedQuery, TimeAwareRetriever
@@ -25,7 +25,7 @@ from convmem.config import Settings
 from convmem.errors import LLMAuthError, LLMError, LLMModelNotFoundError, LLMUnavailableError
 from convmem.eventtime import EventTime
 from convmem.retrieval.base import Query, Retrieval
-from convmem.retrieval.when import ResolvedWhen, choose_when, conversation_words
+from convmem.retrieval.when import WHEN_QUESTION, ResolvedWhen, choose_when, conversation_words
 from convmem.storage.memory import MemoryStore
 from convmem.types import SAID, Turn
 
@@ -163,7 +163,7 @@ class Agent:
         self, question: str, query: Query, turns: list[Turn], times: Mapping[str, Sequence[EventTime]]
     ) -> ResolvedWhen | None:
         """For a "when" question: the turn that answers it and its resolved date."""
-        if not turns or not asks_when(question):
+        if not turns or not re.search(WHEN_QUESTION, question, re.IGNORECASE):
             return None
         speakers, rarity = conversation_words(self.store, query.conversation_id)
         return choose_when(question, turns, times, query.asked_at, speakers, rarity=rarity)

@@ -38,7 +38,10 @@ from convmem.timeutil import MONTHS, WEEKDAYS
 from convmem.types import Turn
 
 WHEN_DEPTH = 3
-WHEN_QUESTION = r"^\s*(?:when|what (?:date|day|year|month|time)|which (?:day|year|month)|how long ago)\b"
+WHEN_QUESTION = (
+    r"^\s*(?:(?:in|on|around|during|by)\s+)?"
+    r"(?:when|what (?:date|day|year|month|time|week)|which (?:date|day|year|month|week)|how long ago)\b"
+)
 _SUFFIXES = ("ations", "ation", "ships", "ship", "ments", "ment", "ings", "ing", "edly", "ied", "ies",
              "ed", "es", "ly", "s")
 _WORD = re.compile(r"[a-z0-9]+")

@@ -104,3 +104,15 @@ def test_derivations_say_how_the_date_follows_from_the_day_said() -> None:
 
 def test_no_turns_no_answer() -> None:
     assert choose_when("When did Mel run?", [], {}, SAID, SPEAKERS) is None
+
+
+def test_when_questions_are_recognised_with_a_leading_preposition() -> None:
+    import re
+
+    from convmem.retrieval.when import WHEN_QUESTION
+
+    for question in ("When did Mel run?", "In which month did Mel move?", "On what date was the party?",
+                     "what week did it rain", "How long ago was the trip?"):
+        assert re.search(WHEN_QUESTION, question, re.IGNORECASE), question
+    for question in ("What did Mel say?", "Which dog is hers?", "How long has Mel painted?"):
+        assert not re.search(WHEN_QUESTION, question, re.IGNORECASE), question
