@@ -17,7 +17,7 @@ from eval.distribution import quantile_levels
 from eval.htmlkit import page, table
 from eval.locomo_report import answers_html, locomo_html
 from eval.plots import bar_chart, line_chart, number, percent, share_chart
-from eval.report import PAPER_CATEGORIES, PAPER_FIGURES, PAPER_SOURCE, pct, summary_rows
+from eval.report import PAPER_SOURCE, paper_rows, pct, summary_rows
 
 ROUTE_ORDER = ("time", "time_content", "content", "baseline")
 CONFIG_KEYS = (
@@ -62,25 +62,8 @@ def _plain(value: Any) -> str:
 
 
 def _paper_section(results: dict[str, Any]) -> str:
-    header = ["system", "source"]
-    for category in PAPER_CATEGORIES:
-        header += [f"{category} recall", f"{category} F2"]
-    rows: list[list[str]] = []
-    classes: list[str] = []
-    for system, figures in PAPER_FIGURES:
-        row = [system, "quoted from the paper"]
-        for category in PAPER_CATEGORIES:
-            recall, f2 = figures[category]
-            row += [f"{recall:.2f}", f"{f2:.2f}"]
-        rows.append(row)
-        classes.append("quoted")
-    for name, block in results["retrievers"].items():
-        row = [name, "this run"]
-        for category in PAPER_CATEGORIES:
-            scores = block["categories"].get(category)
-            row += [pct(scores["recall"]), pct(scores["f2"])] if scores else ["", ""]
-        rows.append(row)
-        classes.append("")
+    header, rows, quoted = paper_rows(results, "quoted from the paper")
+    classes = ["quoted" if q else "" for q in quoted]
     return "\n".join([
         "<h2>Beside the published figures</h2>",
         f'<p class="note">Rows marked "quoted from the paper" are the published figures of'

@@ -99,13 +99,15 @@ def render_report(results: dict[str, Any], with_paper: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _paper_table(results: dict[str, Any]) -> list[str]:
+def paper_rows(results: dict[str, Any], quoted: str) -> tuple[list[str], list[list[str]], list[bool]]:
+    """The header and rows that set this run beside the paper's figures, and which rows are
+    quoted (their source column reads ``quoted``)."""
     header = ["system", "source"]
     for category in PAPER_CATEGORIES:
         header += [f"{category} recall", f"{category} F2"]
-    rows = []
+    rows: list[list[str]] = []
     for system, figures in PAPER_FIGURES:
-        row = [system, "paper (quoted)"]
+        row = [system, quoted]
         for category in PAPER_CATEGORIES:
             recall, f2 = figures[category]
             row += [f"{recall:.2f}", f"{f2:.2f}"]
@@ -116,4 +118,9 @@ def _paper_table(results: dict[str, Any]) -> list[str]:
             scores = block["categories"].get(category)
             row += [pct(scores["recall"]), pct(scores["f2"])] if scores else ["", ""]
         rows.append(row)
+    return header, rows, [i < len(PAPER_FIGURES) for i in range(len(rows))]
+
+
+def _paper_table(results: dict[str, Any]) -> list[str]:
+    header, rows, _ = paper_rows(results, "paper (quoted)")
     return _table(header, rows)

@@ -3,6 +3,8 @@
     .venv/bin/python scripts/bench_ingest.py                        # TemporalMemoryDataset logs
     .venv/bin/python scripts/bench_ingest.py path/to/ConversationData
     .venv/bin/python scripts/bench_ingest.py --synthetic 5000       # no data needed
+    .venv/bin/python scripts/bench_ingest.py --event-times-cost 3   # ingest with and without event times
+
 
 Builds the store in a temporary directory through the composition root (``--embedder``
 defaults to ``minilm``, the default embedder) and prints: model load time (reported apart),
@@ -10,6 +12,13 @@ end-to-end ingest rate (loading files excluded, embedding and both stores includ
 the embedding-only rate over the same texts with the model already loaded.  Without the
 data directory it generates a few thousand turns of realistic length from a fixed seed, so
 it runs on a clean clone.  It prints numbers and asserts nothing.
+
+``--event-times-cost R`` measures what resolving event times at write time
+(``convmem.storage.event_times``) costs ingest: R rounds, each ingesting the same turns
+into two fresh stores, one as shipped and one with the event-time step replaced by a no-op,
+in alternating order; it prints the median wall and CPU seconds of each and the drop in
+throughput.  CPU seconds (the process's, all threads) move less than wall time when other
+jobs share the machine.
 """
 
 from __future__ import annotations
@@ -17,14 +26,19 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import convmem.storage.tables as tables_module
 from convmem.compose import build_embedder, open_store
 from convmem.config import Settings
+from convmem.embed.base import Embedder
 from convmem.storage.loaders import load_paths
+from convmem.storage.memory import MemoryStore
 from convmem.types import Conversation
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,6 +80,39 @@ def synthetic_turns(directory: Path, turns: int, seed: int = 0) -> Path:
     return out
 
 
+def _timed_ingest(store: Path, embedder: Embedder, conversations: list[Conversation]) -> tuple[float, float]:
+    """Wall and CPU seconds of one ingest into the fresh store ``store``."""
+    with MemoryStore(store, embedder, create=True) as memory:
+        wall, cpu = time.perf_counter(), time.process_time()
+        memory.ingest(conversations)
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _no_event_times(con: object, turns: object) -> int:
+    return 0
+
+
+def event_times_cost(work: Path, embedder: Embedder, conversations: list[Conversation], rounds: int) -> None:
+    """Ingest with and without the event-time step, alternating, and print the medians."""
+    shipped: Callable[..., int] = tables_module.insert_turn_times
+    turns = sum(len(c.turns) for c in conversations)
+    runs: dict[str, list[tuple[float, float]]] = {"with event times": [], "without": []}
+    for number in range(rounds):
+        order = ["with event times", "without"] if number % 2 == 0 else ["without", "with event times"]
+        for variant in order:
+            tables_module.insert_turn_times = shipped if variant == "with event times" else _no_event_times  # type: ignore[assignment]
+            try:
+                store = work / f"cost-{number}-{variant.split()[0]}"
+                runs[variant].append(_timed_ingest(store, embedder, conversations))
+            finally:
+                tables_module.insert_turn_times = shipped
+    medians = {v: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for v, r in runs.items()}
+    for variant, (wall, cpu) in medians.items():
+        print(f"{variant + ':':18s}wall {wall:.2f} s ({turns / wall:.1f} turns/s), cpu {cpu:.2f} s  [median of {rounds}]")
+    (wall_on, cpu_on), (wall_off, cpu_off) = medians["with event times"], medians["without"]
+    print(f"throughput drop: {100 * (1 - wall_off / wall_on):.1f}% wall, {100 * (1 - cpu_off / cpu_on):.1f}% cpu")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
@@ -73,6 +120,8 @@ def main() -> None:
                         help="ingest N generated turns instead of the data directory")
     parser.add_argument("--embedder", default="minilm", help="as CONVMEM_EMBEDDER (default minilm)")
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--event-times-cost", type=int, default=0, metavar="ROUNDS",
+                        help="compare ingest with and without event times over ROUNDS alternating rounds")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as work:
@@ -98,6 +147,9 @@ def main() -> None:
         print(f"embedder:        {embedder.name} (dim {dim}, backend {backend})")
         print(f"model load:      {load_s:.2f} s")
 
+        if args.event_times_cost:
+            event_times_cost(Path(work), embedder, conversations, args.event_times_cost)
+            return
         with open_store(settings, create=True) as memory:
             started = time.perf_counter()
             report = memory.ingest(conversations)
