@@ -10,7 +10,8 @@ gets the extractive answer with one line saying the LLM was unavailable.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,7 +23,9 @@ from agent.retrieval import PlannedQuery, TimeAwareRetriever
 from agent.trace import AgentTrace
 from convmem.config import Settings
 from convmem.errors import LLMAuthError, LLMError, LLMModelNotFoundError, LLMUnavailableError
+from convmem.eventtime import EventTime
 from convmem.retrieval.base import Query, Retrieval
+from convmem.retrieval.when import WHEN_QUESTION, ResolvedWhen, choose_when, conversation_words
 from convmem.storage.memory import MemoryStore
 from convmem.types import SAID, Turn
 
@@ -107,9 +110,11 @@ class Agent:
                 **({"note": retrieval.note} if retrieval.note else {}),
             }
             step.notes = list(retrieval.notes)
+        times = self.store.turn_times(query.conversation_id, [t.turn_id for t in turns]) if turns else {}
         evidence = Evidence(rewrite.question, query.asked_at, tuple(turns), query.text, route=retrieval.route or "",
                             background=self._background(query.conversation_id, retrieval.route),
-                            event_dates=self._event_dates(query.conversation_id, turns))
+                            event_dates=self._event_dates(times),
+                            when=self._when(rewrite.question, query, turns, times))
         note = f"{retrieval.note[:1].upper()}{retrieval.note[1:]}." if retrieval.note else ""
         if note and on_text is not None:
             on_text(note + "\n")
@@ -154,10 +159,18 @@ class Agent:
             return ()
         return tuple(t.text for t in self.store.turns(conversation_id) if t.role == SAID)
 
-    def _event_dates(self, conversation_id: str, turns: list[Turn]) -> dict[str, EventDate]:
+    def _when(
+        self, question: str, query: Query, turns: list[Turn], times: Mapping[str, Sequence[EventTime]]
+    ) -> ResolvedWhen | None:
+        """For a "when" question: the turn that answers it and its resolved date."""
+        if not turns or not re.search(WHEN_QUESTION, question, re.IGNORECASE):
+            return None
+        speakers, rarity = conversation_words(self.store, query.conversation_id)
+        return choose_when(question, turns, times, query.asked_at, speakers, rarity=rarity)
+
+    def _event_dates(self, events: Mapping[str, Sequence[EventTime]]) -> dict[str, EventDate]:
         """The day each turn talks about, where its words name one day (``turn_times``, filled
         at write time): what a "when" answer states instead of the day it was said."""
-        events = self.store.turn_times(conversation_id, [t.turn_id for t in turns]) if turns else {}
         dates: dict[str, EventDate] = {}
         for turn_id, found in events.items():
             day = next((e for e in found if e.kind == "day" and e.start == e.end), None)

@@ -204,7 +204,8 @@ class TimeAwareRetriever:
         retrieval.route = route
         retrieval.notes.extend(notes)
         if self.exchange and re.search(WHEN_QUESTION, planned.query.text, re.IGNORECASE):
-            when = resolved_when(self.store, planned.query.conversation_id, retrieval.turn_ids)
+            when = resolved_when(self.store, planned.query.conversation_id, retrieval.turn_ids,
+                                 planned.query.text, planned.query.asked_at)
             if when is not None:
                 retrieval.notes.append(f"when: {when.describe()}")
         retrieval.rewritten_query = planned.resolved.query

@@ -78,17 +78,21 @@ def event_date_lines(results: dict[str, Any]) -> list[str]:
     """Temporal questions: the resolved event date against the gold answer's date."""
     rows = [
         [name, str(b["event_dates"]["n"]), _pct(b["event_dates"]["parse_rate"]),
-         _pct(b["event_dates"]["equal"]), _pct(b["event_dates"]["within"])]
+         _pct(b["event_dates"]["equal"]), _pct(b["event_dates"]["within"]),
+         "; ".join(f"{c}: {_pct(p['equal'])} / {_pct(p['within'])} of {p['parsed']}"
+                   for c, p in b["event_dates"].get("by_conversation", {}).items())]
         for name, b in results.get("retrievers", {}).items() if b.get("event_dates")
     ]
     if not rows:
         return []
     return [
         "## Event dates of temporal questions", "",
-        "The date the first ranked turn answers with (its words' event time, else the day it was"
-        " said) against the gold answer's date, over the temporal questions whose gold answer"
-        " parses as a date (the parse rate); equal: same span, within: inside the gold span.", "",
-        *_md_table(["retriever", "temporal n", "gold parsed", "equal", "within"], rows),
+        "The date the answering turn gives (chosen among the first ranked turns by"
+        " `convmem.retrieval.when`: its words' event time, else the day it was said) against"
+        " the gold answer's date, over the temporal questions whose gold answer parses as a"
+        " date (the parse rate); equal: same span, within: inside the gold span.", "",
+        *_md_table(["retriever", "temporal n", "gold parsed", "equal", "within",
+                    "per conversation (equal / within)"], rows),
     ]
 
 

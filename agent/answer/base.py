@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from convmem.retrieval.when import ResolvedWhen
 from convmem.types import Turn
 
 TextSink = Callable[[str], None]  # receives the answer as it is written (deltas)
@@ -36,7 +37,9 @@ class Evidence:
     topic: answered as a recap of its topics), ``time_content`` or ``content`` (answered
     with the best-matching sentence first); empty when unknown (answered as content).
     ``event_dates`` maps turn ids to the day the turn talks about, when known; without
-    one a "when" answer gives the day the turn was said, and says so.  ``background``
+    one a "when" answer gives the day the turn was said, and says so.  ``when`` is the
+    answer to a "when" question as ``convmem.retrieval.when`` chose it (the turn and its
+    resolved date); a "when" answer leads with it.  ``background``
     holds the texts of the whole conversation, so that how rare a word is can be judged
     against everything said, not only against the retrieved turns."""
 
@@ -47,6 +50,7 @@ class Evidence:
     route: str = ""
     event_dates: Mapping[str, EventDate] = field(default_factory=dict)
     background: tuple[str, ...] = ()
+    when: ResolvedWhen | None = None
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ only say what was said.  What it quotes depends on the question (``Evidence.rout
   length bound shared among the sessions;
 - any other question leads with the sentence that best answers it (its match with the
   question's content words, then the retriever's order, LexRank centrality breaking
-  ties); a "when" question's first line states the date (the event date when the
-  evidence carries one, else the day the turn was said, and says which); the rest of
-  the evidence follows as context, grouped by session.
+  ties); a "when" question's first line is the turn ``convmem.retrieval.when`` chose,
+  led by its date in words that say how it was found ("the Saturday before Thursday 25
+  May 2023 — Saturday 20 May 2023"; "Monday 3 July 2023, the day it was said" when the
+  turn names no time); the rest of the evidence follows as context, grouped by session.
 
 ``style="representative"`` keeps the earlier answerer (LexRank centrality over TF-IDF
 vectors, Erkan & Radev 2004, nudged towards the question) as a measured baseline.
@@ -130,6 +131,13 @@ class ExtractiveAnswerer:
         rank = {t.turn_id: r for r, t in enumerate(turns)}
         scores = answering(texts, evidence.question, [rank[s.turn.turn_id] for s in sentences])
         order = sorted(range(len(sentences)), key=lambda i: (-scores[i], sentences[i].position))
+        when = evidence.when if asks_when(evidence.question) else None
+        if when is not None and any(s.turn.turn_id == when.turn_id for s in sentences):
+            # the turn that says when leads, with its sentence that names the time
+            own = [i for i in order if sentences[i].turn.turn_id == when.turn_id]
+            named = [i for i in own if when.event.expression and when.event.expression in sentences[i].text]
+            lead = (named or own)[0]
+            order = [lead, *(i for i in order if i != lead)]
         best = sentences[order[0]]
         first = self._first_line(best, evidence)
         rest = self._fill(sentences, order[1:], self.per_session, self.max_lines - 1, skip_turn=best.turn.turn_id)
@@ -146,6 +154,8 @@ class ExtractiveAnswerer:
         quote = f"{turn.speaker} said “{self._clip(best.text)}” [t:{turn.turn_id}]"
         if not asks_when(evidence.question):
             return f"{EXTRACTIVE_OPENING}{long_date(turn.spoken_at)}, session {turn.session_index}): {quote}"
+        if evidence.when is not None and evidence.when.turn_id == turn.turn_id:
+            return f"{EXTRACTIVE_OPENING}{evidence.when.derivation()}): {quote}"
         event = evidence.event_dates.get(turn.turn_id)
         if event is not None:
             said = f', "{event.expression}"' if event.expression else ""

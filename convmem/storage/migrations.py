@@ -110,12 +110,22 @@ def _turn_times(con: duckdb.DuckDBPyConnection) -> None:
     fill_turn_times(con)
 
 
+def _refill_turn_times(con: duckdb.DuckDBPyConnection) -> None:
+    """Event times again, for the forms the resolver has learnt since (abbreviated weekdays,
+    "back", "before last", holidays, misspelt time words)."""
+    from convmem.storage.event_times import fill_turn_times
+
+    con.execute("DELETE FROM turn_times")
+    fill_turn_times(con)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial_tables", _initial),
     Migration(2, "turns_time_view", _time_view),
     Migration(3, "session_start_in_time_view", _session_start_in_view),
     Migration(4, "turn_roles", _turn_roles),
     Migration(5, "turn_event_times", _turn_times),
+    Migration(6, "turn_event_times_refilled", _refill_turn_times),
 )
 
 

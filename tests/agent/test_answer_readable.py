@@ -16,9 +16,11 @@ from agent.pipeline import Agent
 from agent.prompts import RECAP_INSTRUCTION
 from convmem.compose import open_store
 from convmem.config import Settings
+from convmem.eventtime import resolve_event_times
 from convmem.llm.client import LLMClient
 from convmem.llm.fake import FakeChatModel
 from convmem.retrieval.base import Query
+from convmem.retrieval.when import choose_when
 from convmem.storage.loaders import load_paths
 from convmem.types import Turn
 from eval.recaps import common_words, is_reaction
@@ -101,6 +103,18 @@ def test_a_when_question_leads_with_the_event_date_when_one_is_known() -> None:
                             " said Sunday 21 May 2023): Ana said “I ran a charity race")
 
 
+def test_a_when_answer_leads_with_the_chosen_turn_and_how_its_date_was_found() -> None:
+    turns = (turn(1, "Pottery class was fun yesterday, we made bowls."),
+             turn(2, "Nice weather. I ran a charity race last Saturday, it was for the shelter.", session=2))
+    times = {t.turn_id: resolve_event_times(t.text, t.spoken_at) for t in turns}
+    when = choose_when("When did Ana run the charity race?", turns, times, ASKED, ("Ana", "Ben"))
+    assert when is not None and when.turn_id == "2"
+    first = ExtractiveAnswerer().answer(
+        Evidence("When did Ana run the charity race?", ASKED, turns, route="content", when=when)).text.splitlines()[0]
+    assert first == ("From memory (the Saturday before Monday 22 May 2023 — Saturday 20 May 2023): Ana said"
+                     " “I ran a charity race last Saturday, it was for the shelter.” [t:2]")
+
+
 def test_citations_read_ids_with_colons() -> None:
     assert citations("a [t:D1:3] b [t:D2:14, t:D1:3].", {"D1:3", "D2:14"}) == ("D1:3", "D2:14")
 
@@ -121,7 +135,7 @@ def test_locomo_third_session_recap_leads_with_a_topic_and_when_with_a_date(tmp_
         when = agent.ask(Query("26", "When did Caroline go to the LGBTQ support group?", now))
         # "I went to a LGBTQ support group yesterday", said on Monday 8 May: the event day leads
         assert when.text.startswith(
-            'From memory (on Sunday 7 May 2023, the day the turn talks about, "yesterday"; said Monday 8 May 2023'
+            "From memory (the day before Monday 8 May 2023 — Sunday 7 May 2023): Caroline said “I went to a LGBTQ"
         )
 
 

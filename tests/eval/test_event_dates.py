@@ -25,6 +25,14 @@ ASKED = date(2023, 12, 1)
         ("two weekends before 17 July 2023", date(2023, 7, 8), date(2023, 7, 9)),
         ("The weekend before 17 July 2023", date(2023, 7, 15), date(2023, 7, 16)),
         ("The week of 23 August 2023", date(2023, 8, 21), date(2023, 8, 27)),
+        ("The day before 8 May 2023", date(2023, 5, 7), date(2023, 5, 7)),
+        ("The Friday after 15 July 2023", date(2023, 7, 21), date(2023, 7, 21)),
+        ("The week after 9 June 2023", date(2023, 6, 12), date(2023, 6, 18)),
+        ("The weekend of 8 July 2023", date(2023, 7, 8), date(2023, 7, 9)),
+        ("early June 2023", date(2023, 6, 1), date(2023, 6, 10)),
+        ("mid-May, 2023", date(2023, 5, 11), date(2023, 5, 20)),
+        ("the end of February 2024", date(2024, 2, 21), date(2024, 2, 29)),
+        ("The last week of June 2023", date(2023, 6, 24), date(2023, 6, 30)),
     ],
 )
 def test_gold_answers_parse_as_spans(answer: str, start: date, end: date) -> None:
@@ -55,6 +63,7 @@ def test_the_first_ranked_turn_answers_with_its_event_time(store: MemoryStore) -
     block = event_date_block(store, items, answers, ranked)
     assert block["parsed"] == 3 and block["equal"] == pytest.approx(2 / 3)
     assert block["within"] == pytest.approx(1.0)  # 20 May lies inside May 2023
+    assert block["by_conversation"]["c"]["parsed"] == 3
 
 
 def _query(text: str):

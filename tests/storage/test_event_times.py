@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -56,6 +57,24 @@ def spans(text: str, said: datetime) -> list[tuple[str, date, date, str]]:
         ("signed up on 2023-04-02", THURSDAY, date(2023, 4, 2), date(2023, 4, 2), "day"),
         ("I started back in 2021", THURSDAY, date(2021, 1, 1), date(2021, 12, 31), "year"),
         ("a couple of weeks ago I fell", THURSDAY, date(2023, 5, 8), date(2023, 5, 14), "week"),
+        # natural speech: abbreviations, "back", "before last", holidays, typos and casing
+        ("last Friday night we danced", SUNDAY_NIGHT, date(2023, 5, 26), date(2023, 5, 26), "day"),
+        ("I joined the group last Tues.", SUNDAY_NIGHT, date(2023, 5, 23), date(2023, 5, 23), "day"),
+        ("Last fri I took the kids out", THURSDAY, date(2023, 5, 19), date(2023, 5, 19), "day"),
+        ("this past weekend was busy", THURSDAY, date(2023, 5, 20), date(2023, 5, 21), "weekend"),
+        ("the weekend before last we hiked", SUNDAY_NIGHT, date(2023, 5, 13), date(2023, 5, 14), "weekend"),
+        ("the week before last I was ill", MONTH_END, date(2023, 1, 16), date(2023, 1, 22), "week"),
+        ("two months back we moved", MONTH_END, date(2022, 11, 1), date(2022, 11, 30), "month"),
+        ("a few weeks back we met", THURSDAY, date(2023, 4, 27), date(2023, 5, 11), "approx"),
+        ("earlier this month I quit", MONTH_END, date(2023, 1, 1), date(2023, 1, 31), "month"),
+        ("over Christmas we skied", THURSDAY, date(2022, 12, 25), date(2022, 12, 25), "day"),
+        ("over Christmas we skied", YEAR_END, date(2023, 12, 25), date(2023, 12, 25), "day"),
+        ("we partied on New Year's Eve", date(2023, 12, 30), date(2022, 12, 31), date(2022, 12, 31), "day"),
+        ("next Thanksgiving at my mom's", YEAR_END, date(2024, 11, 28), date(2024, 11, 28), "day"),
+        ("I saw her yesterdy", THURSDAY, date(2023, 5, 24), date(2023, 5, 24), "day"),
+        ("see you tommorow", YEAR_END, date(2024, 1, 1), date(2024, 1, 1), "day"),
+        ("LAST SATURDAY was wild", MONTH_END, date(2023, 1, 28), date(2023, 1, 28), "day"),
+        ("on wensday I start", SUNDAY_NIGHT, date(2023, 5, 24), date(2023, 5, 24), "day"),
     ],
 )
 def test_expressions_resolve_against_when_they_were_said(
@@ -69,10 +88,15 @@ def test_expressions_resolve_against_when_they_were_said(
 @pytest.mark.parametrize(
     "text",
     ["I may go to the gym", "we will march for it", "I ran 5 miles", "that was 3 days long",
-     "the 10 weeks program", "Have a good one!"],
+     "the 10 weeks program", "Have a good one!", "I sat down with her", "a saturated market",
+     "Augusta is lovely", "come back soon", "the sun was out"],
 )
 def test_words_that_are_not_times_resolve_to_nothing(text: str) -> None:
     assert resolve_event_times(text, THURSDAY) == []
+
+
+def test_a_misspelt_expression_is_quoted_as_written() -> None:
+    assert spans("Tommorow at noon", THURSDAY)[0][0] == "tommorow"
 
 
 def test_several_expressions_keep_their_order() -> None:
@@ -112,3 +136,37 @@ def test_the_migration_fills_times_of_turns_already_stored(tmp_path: Path) -> No
     assert "turn_event_times" in migrate(con)
     row = con.execute('SELECT turn_id, start, "end", kind FROM turn_times').fetchone()
     assert row == ("0", date(2024, 2, 1), date(2024, 2, 29), "month")
+
+
+def test_a_store_filled_by_earlier_rules_is_filled_again(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    names = [m.name for m in MIGRATIONS]
+    migrate(con, MIGRATIONS[: names.index("turn_event_times") + 1])
+    con.execute(
+        "INSERT INTO turns VALUES ('c', '0', 0, 1, 0, 'A', 'I joined a choir last Tues', TIMESTAMP '2023-05-28 23:40:00',"
+        " 'said')"
+    )
+    assert con.execute("SELECT count(*) FROM turn_times").fetchone() == (0,)  # written without the table's rows
+    assert migrate(con) == ["turn_event_times_refilled"]
+    assert con.execute('SELECT expression, start FROM turn_times').fetchall() == [("last Tues", date(2023, 5, 23))]
+
+
+def test_show_prints_the_times_of_one_session_only(cli_env: Path, tmp_path: Path, capsys) -> None:
+    from tests.fixtures import run_cli
+
+    rows = [
+        {"conversation": "ev", "speaker": "Ann", "text": "We hiked the weekend before last.",
+         "timestamp": "2023-05-28T23:40:00", "session": 1},
+        {"conversation": "ev", "speaker": "Bo", "text": "I joined a choir last Tues, and over Christmas I sang.",
+         "timestamp": "2023-12-31T23:59:00", "session": 2},
+    ]
+    path = tmp_path / "ev.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert run_cli(["ingest", str(path)], capsys)[0] == 0
+    code, out, _ = run_cli(["show", "ev", "--session", "2"], capsys)
+    assert code == 0
+    assert "event time: 'last Tues' = Tue 26 Dec 2023 (day)" in out
+    assert "event time: 'Christmas' = Mon 25 Dec 2023 (day)" in out
+    assert "weekend before last" not in out
+    code, out, _ = run_cli(["show", "ev", "--session", "1"], capsys)
+    assert "event time: 'the weekend before last' = Sat 13 May 2023 - Sun 14 May" in out
