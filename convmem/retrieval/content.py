@@ -69,13 +69,14 @@ class ContentSearch:
         self.weights = weights or ExchangeWeights()
         self.pool = max(pool, 2 * k)
         self.when_bonus = when_bonus
-        self._turns: dict[str, tuple[int, list[Turn], dict[str, int]]] = {}
+        self._turns: dict[str, tuple[object, list[Turn], dict[str, int]]] = {}
 
     def _conversation_turns(self, conversation_id: str) -> tuple[list[Turn], dict[str, int]]:
         known = self._turns.get(conversation_id)
-        if known is None or known[0] != self.store.revision:
+        revision = self.store.revision_of(conversation_id)
+        if known is None or known[0] != revision:
             turns = self.store.turns(conversation_id)
-            known = (self.store.revision, turns, {t.turn_id: i for i, t in enumerate(turns)})
+            known = (revision, turns, {t.turn_id: i for i, t in enumerate(turns)})
             self._turns[conversation_id] = known
         return known[1], known[2]
 
