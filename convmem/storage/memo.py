@@ -80,14 +80,21 @@ class ConversationMemo:
                 table[conversation_id] = Kept(revision, value)
 
     def written(self, conversation_id: str, new_turns: Sequence[Turn],
-                times: Callable[[list[str]], dict[str, list[EventTime]]]) -> None:
-        """After a committed write of ``new_turns`` (in order) to the conversation."""
+                times: Callable[[list[str]], dict[str, list[EventTime]]], row_changed: bool = True) -> None:
+        """After a committed write of ``new_turns`` (in order) to the conversation;
+        ``row_changed``: its conversation row (speakers) changed too."""
         with self._lock:
             self._counter += 1
             revision, before = self._counter, self.revision(conversation_id)
             self._revisions[conversation_id] = revision
-            self.conversations.pop(conversation_id, None)
-            self.sessions.pop(conversation_id, None)
+            conversation = self.conversations.pop(conversation_id, None)
+            if conversation is not None and conversation.revision == before and not row_changed:
+                self.conversations[conversation_id] = Kept(revision, conversation.value)
+            sessions = self.sessions.pop(conversation_id, None)
+            if sessions is not None and sessions.revision == before:
+                grown = grown_sessions(sessions.value, new_turns)
+                if grown is not None:
+                    self.sessions[conversation_id] = Kept(revision, grown)
             kept = self.turns.pop(conversation_id, None)
             if kept is None or kept.revision != before:
                 return  # nothing current to extend: the next read queries
@@ -109,3 +116,20 @@ class ConversationMemo:
             self._revisions[conversation_id] = self._epochs[conversation_id] = self._counter
             for table in (self.conversations, self.sessions, self.turns):
                 table.pop(conversation_id, None)
+
+
+def grown_sessions(sessions: tuple[Session, ...], new_turns: Sequence[Turn]) -> tuple[Session, ...] | None:
+    """The sessions once ``new_turns`` (in order) are added after the last stored turn, as
+    the sessions table sums them up (first and last time, turn count); ``None`` when a new
+    turn falls in an earlier session than the last."""
+    grown = list(sessions)
+    for turn in new_turns:
+        last = grown[-1] if grown else None
+        if last is not None and turn.session_index < last.index:
+            return None
+        if last is not None and turn.session_index == last.index:
+            grown[-1] = Session(last.conversation_id, last.index, min(last.start, turn.spoken_at),
+                                max(last.end, turn.spoken_at), last.turn_count + 1)
+        else:
+            grown.append(Session(turn.conversation_id, turn.session_index, turn.spoken_at, turn.spoken_at, 1))
+    return tuple(grown)

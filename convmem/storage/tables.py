@@ -258,11 +258,13 @@ class TurnTables:
         ingested_at: datetime,
     ) -> None:
         """Insert conversations and turns, refresh their sessions, and clear the journal,
-        all in one transaction."""
+        all in one transaction (a conversation row that already names every speaker is left
+        as it is)."""
         con = self.con
+        rows = [c for c in conversations if self._row_changes(c)]
         con.execute("BEGIN TRANSACTION")
         try:
-            for conv in conversations:
+            for conv in rows:
                 con.execute(
                     "INSERT INTO conversations VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id)"
                     " DO UPDATE SET speakers = list_distinct(list_concat(conversations.speakers,"
@@ -272,8 +274,7 @@ class TurnTables:
             if new_turns:
                 self._insert_turns(new_turns)
                 insert_turn_times(con, new_turns)
-            for conv in conversations:
-                self._refresh_sessions(conv.conversation_id)
+            self._refresh_sessions([c.conversation_id for c in conversations])
             self.clear_pending(vector_ids)
             self.before_commit()
             con.execute("COMMIT")
@@ -283,8 +284,14 @@ class TurnTables:
         by_conversation: dict[str, list[Turn]] = {c.conversation_id: [] for c in conversations}
         for turn in new_turns:
             by_conversation.setdefault(turn.conversation_id, []).append(turn)
+        changed = {c.conversation_id for c in rows}
         for conversation_id, turns in by_conversation.items():
-            self.memo.written(conversation_id, sorted(turns, key=lambda t: t.order), self._times_of(conversation_id))
+            self.memo.written(conversation_id, sorted(turns, key=lambda t: t.order), self._times_of(conversation_id),
+                              row_changed=conversation_id in changed)
+
+    def _row_changes(self, conv: Conversation) -> bool:
+        known = self.conversation(conv.conversation_id)
+        return known is None or not set(conv.speakers) <= set(known.speakers)
 
     def _times_of(self, conversation_id: str) -> Callable[[list[str]], dict[str, list[EventTime]]]:
         return lambda ids: read_turn_times(self.con, conversation_id, ids)
@@ -314,13 +321,16 @@ class TurnTables:
         finally:
             self.con.unregister("_new_turns")
 
-    def _refresh_sessions(self, conversation_id: str) -> None:
-        self.con.execute("DELETE FROM sessions WHERE conversation_id = ?", [conversation_id])
+    def _refresh_sessions(self, conversation_ids: Sequence[str]) -> None:
+        if not conversation_ids:
+            return
+        ids = list(conversation_ids)
+        self.con.execute("DELETE FROM sessions WHERE conversation_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
         self.con.execute(
             "INSERT INTO sessions SELECT conversation_id, session_index, min(spoken_at),"
-            " max(spoken_at), count(*)::INTEGER FROM turns WHERE conversation_id = ?"
-            " GROUP BY conversation_id, session_index",
-            [conversation_id],
+            " max(spoken_at), count(*)::INTEGER FROM turns WHERE conversation_id IN"
+            " (SELECT unnest(?::VARCHAR[])) GROUP BY conversation_id, session_index",
+            [ids],
         )
 
     def delete_conversation(self, conversation_id: str) -> None:
