@@ -48,7 +48,11 @@ class TurnRows:
 
 
 class ConversationMemo:
-    def __init__(self) -> None:
+    """``capacity``: conversations kept at most (those last read or written), so a store
+    far larger than memory keeps only its busy conversations."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.capacity = capacity
         self._lock = threading.Lock()
         self._counter = 0
         self._revisions: dict[str, int] = {}
@@ -77,7 +81,10 @@ class ConversationMemo:
     def keep(self, table: dict[str, Kept[T]], conversation_id: str, revision: int, value: T) -> None:
         with self._lock:
             if self.revision(conversation_id) == revision:
+                table.pop(conversation_id, None)
                 table[conversation_id] = Kept(revision, value)
+                while len(table) > self.capacity:
+                    del table[next(iter(table))]
 
     def written(self, conversation_id: str, new_turns: Sequence[Turn],
                 times: Callable[[list[str]], dict[str, list[EventTime]]], row_changed: bool = True) -> None:
@@ -95,6 +102,7 @@ class ConversationMemo:
                 grown = grown_sessions(sessions.value, new_turns)
                 if grown is not None:
                     self.sessions[conversation_id] = Kept(revision, grown)
+                    # (re-inserted, so at most as many as before: still within capacity)
             kept = self.turns.pop(conversation_id, None)
             if kept is None or kept.revision != before:
                 return  # nothing current to extend: the next read queries

@@ -88,3 +88,11 @@ def test_a_write_to_one_conversation_keeps_the_others_indexes(store: MemoryStore
     fresh = store.vectors.embeddings(ids_a)
     assert (vectors.get(ids_a) == [fresh[v] for v in ids_a]).all()
     assert (vectors.get(ids_b) == kept_b).all()
+
+
+def test_only_the_last_conversations_used_are_kept(store: MemoryStore) -> None:
+    store.tables.memo.capacity = 2
+    store.ingest([_conversation(cid, _turns(2)) for cid in "abc"])
+    for cid in "abcab":
+        assert _kept(store.tables, cid) == _queried(store.tables, cid)
+        assert len(store.tables.memo.turns) <= 2 and cid in store.tables.memo.turns
