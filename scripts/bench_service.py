@@ -12,7 +12,8 @@ adds one short phase per endpoint (the same clients, that endpoint alone) whose 
 divided by its requests is that endpoint's CPU cost.  With ``--kills K`` the server is
 SIGKILLed K times mid-run and restarted on the same store and port; requests that fail
 while it is down are retried with the same turn id (writes are idempotent), and are
-counted apart from errors.
+counted apart from errors.  ``--chroma-server`` keeps the vectors on a ``chroma run``
+server on loopback (``CONVMEM_CHROMA_URL``) and also reports that server's CPU.
 
 The clients are asyncio tasks speaking plain HTTP/1.1 over keep-alive connections in one
 thread, so the load generator costs little of the CPU it shares with the server.  A
@@ -28,6 +29,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from service.launch import ServerProcess, start_server  # noqa: E402
+from service.launch import ServerProcess, start_chroma, start_server  # noqa: E402
 
 QUESTIONS = [
     "What did we talk about last time?", "What did we discuss two sessions ago?",
@@ -148,7 +150,8 @@ class Bench:
         self.acked: set[tuple[str, str]] = set()
         self.restarts: list[float] = []
         self.cpu_of_gone = 0.0  # CPU of servers already killed
-        self.written = defaultdict(int)
+        self.written: dict[int, int] = defaultdict(int)
+        self.chroma: subprocess.Popen[bytes] | None = None
 
     def start(self, port: int = 0) -> None:
         self.server = start_server(self.store, self.env, port=port, log=self.store.parent / "server.log")
@@ -156,6 +159,9 @@ class Bench:
 
     def server_cpu_s(self) -> float:
         return self.cpu_of_gone + (process_cpu_s(self.server.process.pid) if self.server else 0.0)
+
+    def chroma_cpu_s(self) -> float:
+        return process_cpu_s(self.chroma.pid) if self.chroma is not None else 0.0
 
     def pick(self, rng: random.Random, writes: float, retrieves_of_reads: float = 0.7) -> str:
         roll = rng.random()
@@ -240,19 +246,21 @@ class Bench:
         """All clients for ``seconds``; the server's and this process's CPU over it."""
         self.up.set()
         cpu0, own0, wall0 = self.server_cpu_s(), time.process_time(), time.monotonic()
+        chroma0 = self.chroma_cpu_s()
         self.deadline = wall0 + seconds
         tasks = [self.client(n, choose, latency) for n in range(self.args.clients)]
         await asyncio.gather(*tasks, *([self.killer()] if kills else []))
         wall = time.monotonic() - wall0
-        return {"wall_s": wall, "server_cpu_s": self.server_cpu_s() - cpu0, "client_cpu_s": time.process_time() - own0}
+        return {"wall_s": wall, "server_cpu_s": self.server_cpu_s() - cpu0, "client_cpu_s": time.process_time() - own0,
+                "chroma_cpu_s": self.chroma_cpu_s() - chroma0}
 
 
-def verify(store: Path, acked: set[tuple[str, str]], embedder: str) -> dict[str, Any]:
+def verify(store: Path, acked: set[tuple[str, str]], embedder: str, chroma_url: str = "") -> dict[str, Any]:
     """Count, from the store itself, how each acknowledged turn is stored."""
     from convmem.compose import open_store
     from convmem.config import Settings
 
-    settings = Settings.from_env({}, store=store, embedder=embedder)
+    settings = Settings.from_env({"CONVMEM_CHROMA_URL": chroma_url} if chroma_url else {}, store=store, embedder=embedder)
     with open_store(settings) as memory:
         rows = memory.tables.con.execute(
             "SELECT conversation_id, turn_id, count(*) FROM turns GROUP BY ALL").fetchall()
@@ -292,6 +300,7 @@ async def run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
         "loadavg_before": load_before, "loadavg_after": load_after,
         "server_cpu_ms_per_request": round(1000 * usage["server_cpu_s"] / max(1, served), 2),
         "server_cpu_share": round(usage["server_cpu_s"] / usage["wall_s"], 2),
+        "chroma_server_cpu_ms_per_request": round(1000 * usage["chroma_cpu_s"] / max(1, served), 2),
         "client_cpu_ms_per_request": round(1000 * usage["client_cpu_s"] / max(1, served), 2),
         "client_cpu_share": round(usage["client_cpu_s"] / usage["wall_s"], 2),
         "errors": sum(bench.errors.values()), "error_samples": bench.error_samples,
@@ -325,6 +334,8 @@ def show(args: argparse.Namespace, report: dict[str, Any]) -> None:
     for name, row in report.get("cpu_by_endpoint", {}).items():
         print(f"  {name} alone ({args.phase_seconds:g} s, {row['n']} requests): server CPU"
               f" {row['server_cpu_ms_per_request']} ms per request, p50/p95 {row['p50_ms']}/{row['p95_ms']} ms")
+    if args.chroma_server:
+        print(f"Chroma server CPU {report['chroma_server_cpu_ms_per_request']} ms per request")
     print("after the run:", json.dumps(report["counts"]))
     if report["kills_done"]:
         print(f"{report['kills_done']} SIGKILL(s) done; restarts took {', '.join(f'{r:.1f}' for r in report['restarts_s'])}"
@@ -344,6 +355,8 @@ def main() -> None:
     parser.add_argument("--phase-seconds", type=float, default=0.0,
                         help="After the run, this long per endpoint alone, for its CPU cost per request.")
     parser.add_argument("--embedder", default="hash")
+    parser.add_argument("--chroma-server", action="store_true",
+                        help="Keep the vectors on a `chroma run` server (CONVMEM_CHROMA_URL) instead of in-process.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="Also write the numbers as JSON here.")
     args = parser.parse_args()
@@ -355,7 +368,11 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONVMEM_")}
     env.update(CONVMEM_EMBEDDER=args.embedder, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1")
     bench = Bench(args, store, env)
+    chroma_url = ""
     try:
+        if args.chroma_server:
+            bench.chroma, chroma_url = start_chroma(work)
+            env["CONVMEM_CHROMA_URL"] = chroma_url
         bench.start()
         rng = random.Random(args.seed)
         with httpx.Client(base_url=bench.url, timeout=300) as http:
@@ -364,10 +381,13 @@ def main() -> None:
         report = asyncio.run(run(bench, args))
         assert bench.server is not None
         bench.server.stop()
-        report["counts"] = verify(store, bench.acked, args.embedder)
+        report["counts"] = verify(store, bench.acked, args.embedder, chroma_url)
     finally:
         if bench.server is not None:
             bench.server.kill()
+        if bench.chroma is not None:
+            bench.chroma.terminate()
+            bench.chroma.wait(20)
     report = {"config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}, **report}
     show(args, report)
     if args.out:
