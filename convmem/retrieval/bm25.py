@@ -10,6 +10,7 @@ milliseconds even over 100k turns.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
@@ -35,8 +36,14 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 def tokenize(text: str) -> list[str]:
     """Lowercase alphanumeric words without apostrophes ("don't" -> "dont"), minus stop words."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _tokens(text: str) -> tuple[str, ...]:
+    """(Kept per text: a long-lived process tokenizes the same turns for every request.)"""
     words = _WORD.findall(_APOSTROPHES.sub("", text.lower()))
-    return [w for w in words if w not in STOP_WORDS]
+    return tuple(w for w in words if w not in STOP_WORDS)
 
 
 @dataclass(frozen=True)
