@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from agent.context import Disambiguated, carry_time_anchors
 from agent.grounding import ConversationFacts
 from agent.grounding.nearest import nearest_sessions
-from agent.grounding.topic import Vocabulary, topic_words
+from agent.grounding.topic import Vocabulary, stems, topic_words
 from agent.planners.llm import PLANNER_ERRORS, llm_plan, looks_time_related
 from agent.planners.rules import RankSettings, RulesPlan, event_days, plan_question
 from convmem.config import Settings
@@ -64,10 +64,16 @@ class PlannedQuery:
         return None if self.route == "content" else self.rules.plan
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Known:
-    revision: int
+    """A conversation's facts at one revision, and the stems said in each session (by the
+    turns in ``counted``), from which the next revision's vocabulary grows."""
+
+    revision: object
     facts: ConversationFacts
+    epoch: object = None
+    said: dict[int, frozenset[str]] = field(default_factory=dict)
+    counted: frozenset[str] = frozenset()
 
 
 class TimeAwareRetriever:
@@ -96,18 +102,39 @@ class TimeAwareRetriever:
         self._fused: ContentSearch | None = None
 
     def facts(self, query: Query) -> ConversationFacts:
-        known = self._known.get(query.conversation_id)
-        if known is None or known.revision != self.store.revision:
-            conversation = self.store.conversation(query.conversation_id)
+        """The conversation's speakers, sessions and vocabulary, kept until the conversation
+        changes; after turns are added only those are read into the vocabulary."""
+        conversation_id = query.conversation_id
+        known = self._known.get(conversation_id)
+        revision = self.store.revision_of(conversation_id)
+        if known is None or known.revision != revision:
+            conversation = self.store.conversation(conversation_id)
             if conversation is None:
-                raise NotFoundError(
-                    f"no conversation {query.conversation_id!r} in the store; ingest it first"
-                )
-            sessions = tuple(self.store.sessions(query.conversation_id))
-            vocabulary = Vocabulary.of((t.session_index, t.text) for t in self.store.turns(query.conversation_id))
-            known = _Known(self.store.revision, ConversationFacts(
-                query.asked_at, conversation.speakers, sessions, vocabulary=vocabulary))
-            self._known[query.conversation_id] = known
+                raise NotFoundError(f"no conversation {conversation_id!r} in the store; ingest it first")
+            sessions = tuple(self.store.sessions(conversation_id))
+            epoch = self.store.epoch_of(conversation_id)
+            grown = known is not None and known.epoch == epoch
+            said = dict(known.said) if known is not None and grown else {}
+            counted = known.counted if known is not None and grown else frozenset()
+            turns = self.store.turns(conversation_id)
+            fresh: dict[int, set[str]] = {}
+            for t in turns:
+                if t.turn_id not in counted:
+                    fresh.setdefault(t.session_index, set()).update(stems(t.text))
+            if fresh:
+                counts = dict(known.facts.vocabulary.sessions_of) if grown and known and known.facts.vocabulary else {}
+                for index, words in fresh.items():
+                    before = said.get(index, frozenset())
+                    for word in words - before:
+                        counts[word] = counts.get(word, 0) + 1
+                    said[index] = before | words
+                vocabulary = Vocabulary(len(said), counts)
+            else:
+                vocabulary = (known.facts.vocabulary if grown and known else None) or Vocabulary()
+            known = _Known(revision, ConversationFacts(query.asked_at, conversation.speakers, sessions,
+                                                       vocabulary=vocabulary),
+                           epoch, said, frozenset(t.turn_id for t in turns))
+            self._known[conversation_id] = known
         return ConversationFacts(
             asked_at=query.asked_at,
             speakers=known.facts.speakers,

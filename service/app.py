@@ -1,19 +1,24 @@
 """The HTTP API over one ``MemoryService`` (FastAPI; the OpenAPI schema is at ``/docs``).
 
 Handlers are plain ``def`` functions, so FastAPI runs them in its thread pool and many
-requests are served at once; the service's lock serialises what touches the store.
+requests are served at once; the service's lock serialises what touches the store.  The
+busy routes (write, retrieve, recall, ask) return their JSON ready-made (``_json``): a
+generic ``dict`` needs no response validation, which would walk every turn of the answer
+again in Python.
 Every conversation route checks the caller's key scope before it reads anything.
 """
 
 
 import json
+import math
 import queue
 import threading
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from convmem.errors import ConvmemError, InputFormatError, NotFoundError, StoreError
@@ -110,13 +115,13 @@ def create_app(service: MemoryService, keys: KeyRing) -> FastAPI:
     def conversations(caller: Caller) -> dict[str, Any]:
         return {"conversations": caller.visible(service.conversation_ids())}
 
-    @app.post("/conversations/{conversation_id}/turns")
-    def add_turns(conversation_id: Conv, body: TurnsIn) -> dict[str, Any]:
+    @app.post("/conversations/{conversation_id}/turns", response_model=None)
+    def add_turns(conversation_id: Conv, body: TurnsIn) -> Response:
         items = [
             NewTurn(t.speaker, t.text, parse_moment(t.timestamp, f"turns[{i}].timestamp"), t.turn_id, t.session)
             for i, t in enumerate(body.turns)
         ]
-        return service.add_turns(conversation_id, items)
+        return _json(service.add_turns(conversation_id, items))
 
     @app.get("/conversations/{conversation_id}/sessions")
     def sessions(conversation_id: Conv) -> dict[str, Any]:
@@ -132,23 +137,23 @@ def create_app(service: MemoryService, keys: KeyRing) -> FastAPI:
         found = service.turns(conversation_id, session, parse_moment(since, "since"), parse_moment(until, "until"))
         return {"conversation": conversation_id, "turns": found}
 
-    @app.post("/conversations/{conversation_id}/retrieve")
-    def retrieve(conversation_id: Conv, body: QuestionIn) -> dict[str, Any]:
-        return service.retrieve(conversation_id, body.question, parse_moment(body.asked_at, "asked_at"),
-                                body.retriever, _dialogue(body))
+    @app.post("/conversations/{conversation_id}/retrieve", response_model=None)
+    def retrieve(conversation_id: Conv, body: QuestionIn) -> Response:
+        return _json(service.retrieve(conversation_id, body.question, parse_moment(body.asked_at, "asked_at"),
+                                      body.retriever, _dialogue(body)))
 
-    @app.post("/conversations/{conversation_id}/recall")
-    def recall(conversation_id: Conv, body: RecallIn) -> dict[str, Any]:
-        return service.recall(
+    @app.post("/conversations/{conversation_id}/recall", response_model=None)
+    def recall(conversation_id: Conv, body: RecallIn) -> Response:
+        return _json(service.recall(
             conversation_id, body.query, parse_moment(body.asked_at, "asked_at"), parse_moment(body.after, "after"),
             parse_moment(body.before, "before"), body.session, body.k,
-        )
+        ))
 
     @app.post("/conversations/{conversation_id}/ask", response_model=None)
-    def ask(conversation_id: Conv, body: QuestionIn) -> dict[str, Any] | StreamingResponse:
+    def ask(conversation_id: Conv, body: QuestionIn) -> Response:
         asked_at = parse_moment(body.asked_at, "asked_at")
         if not body.stream:
-            return service.ask(conversation_id, body.question, asked_at, _dialogue(body))
+            return _json(service.ask(conversation_id, body.question, asked_at, _dialogue(body)))
         service.require(conversation_id)
         return StreamingResponse(_stream(service, conversation_id, body.question, asked_at, _dialogue(body)),
                                  media_type="application/x-ndjson")
@@ -177,6 +182,23 @@ def create_app(service: MemoryService, keys: KeyRing) -> FastAPI:
 
     add_store_routes(app, service, Caller, Conv)
     return app
+
+
+def _json(body: dict[str, Any]) -> Response:
+    try:
+        return JSONResponse(body)
+    except ValueError:  # a float that JSON cannot hold (NaN, infinity) becomes null
+        return JSONResponse(_finite(jsonable_encoder(body)))
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_finite(value) for value in data]
+    return data
 
 
 def _dialogue(body: QuestionIn) -> tuple[DialogueTurn, ...]:

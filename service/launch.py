@@ -2,20 +2,25 @@
 
 Used by the tests and the load benchmark, which need a real server on a free loopback
 port; the child stops on ``stop()`` (SIGTERM, then SIGKILL after a grace period) or
-``kill()`` (SIGKILL, as a crash would).
+``kill()`` (SIGKILL, as a crash would).  ``start_chroma`` starts a ``chroma run`` server
+the same way, for the vector side on a server.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from service.server import SERVER_FILE
 
@@ -76,3 +81,23 @@ def start_server(
         time.sleep(0.05)
     process.kill()
     raise RuntimeError(f"convmem serve did not start within {timeout_s:.0f} s")
+
+
+def start_chroma(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``chroma run`` on a free loopback port, its data in ``work``; returns it and its URL."""
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    process = subprocess.Popen([chroma, "run", "--path", str(work / "chroma"), "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("chroma run did not start within 60 s")

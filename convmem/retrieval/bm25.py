@@ -1,7 +1,8 @@
 """Okapi BM25 over one conversation's turns.
 
-An index is built lazily the first time a conversation is searched and kept until the
-store's ``revision`` changes (every write bumps it).  The term weights are precomputed
+An index is built lazily the first time a conversation is searched and kept until that
+conversation changes (``MemoryStore.revision_of``: writes to other conversations leave
+it); a rebuild reuses the words of the turns it had already read.  The term weights are precomputed
 into a column-compressed (term -> postings) matrix held as plain numpy arrays, so a
 query costs one gather and one ``bincount`` over the postings of its terms: a few
 milliseconds even over 100k turns.
@@ -9,6 +10,7 @@ milliseconds even over 100k turns.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
@@ -34,8 +36,14 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 def tokenize(text: str) -> list[str]:
     """Lowercase alphanumeric words without apostrophes ("don't" -> "dont"), minus stop words."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _tokens(text: str) -> tuple[str, ...]:
+    """(Kept per text: a long-lived process tokenizes the same turns for every request.)"""
     words = _WORD.findall(_APOSTROPHES.sub("", text.lower()))
-    return [w for w in words if w not in STOP_WORDS]
+    return tuple(w for w in words if w not in STOP_WORDS)
 
 
 @dataclass(frozen=True)
@@ -47,8 +55,11 @@ class BM25Hit:
 class BM25Index:
     """BM25 weights for a fixed list of documents (one conversation's turns, in order)."""
 
-    def __init__(self, doc_ids: Sequence[str], texts: Sequence[str], k1: float = K1, b: float = B):
-        if len(doc_ids) != len(texts):
+    def __init__(self, doc_ids: Sequence[str], texts: Sequence[str], k1: float = K1, b: float = B,
+                 tokens: Sequence[Sequence[str]] | None = None):
+        """``tokens``: each text already through ``tokenize`` (then ``texts`` is not read)."""
+        words = tokens if tokens is not None else [tokenize(text) for text in texts]
+        if len(doc_ids) != len(words):
             raise ValueError("doc_ids and texts differ in length")
         self.doc_ids = list(doc_ids)
         self.row_of = {doc_id: row for row, doc_id in enumerate(self.doc_ids)}
@@ -56,18 +67,17 @@ class BM25Index:
         rows: list[int] = []
         cols: list[int] = []
         counts: list[int] = []
-        lengths = np.zeros(len(texts), dtype=np.float64)
-        for row, text in enumerate(texts):
-            tokens = tokenize(text)
-            lengths[row] = len(tokens)
-            for term, tf in Counter(tokens).items():
+        lengths = np.zeros(len(words), dtype=np.float64)
+        for row, said in enumerate(words):
+            lengths[row] = len(said)
+            for term, tf in Counter(said).items():
                 rows.append(row)
                 cols.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
                 counts.append(tf)
         row_arr = np.asarray(rows, dtype=np.int64)
         col_arr = np.asarray(cols, dtype=np.int64)
         tf_arr = np.asarray(counts, dtype=np.float64)
-        n_docs, n_terms = len(texts), len(self.vocabulary)
+        n_docs, n_terms = len(words), len(self.vocabulary)
         doc_freq = np.bincount(col_arr, minlength=n_terms).astype(np.float64)
         idf = np.log((n_docs - doc_freq + 0.5) / (doc_freq + 0.5) + 1.0)
         avg_len = float(lengths.mean()) if n_docs else 0.0
@@ -116,24 +126,30 @@ class BM25Index:
 
 
 class BM25Search:
-    """Per-conversation BM25 indexes over a store, rebuilt when the store changes."""
+    """Per-conversation BM25 indexes over a store, rebuilt when that conversation changes."""
 
     def __init__(self, store: MemoryStore, k1: float = K1, b: float = B) -> None:
         self.store = store
         self.k1 = k1
         self.b = b
-        self._cache: dict[str, tuple[int, BM25Index, dict[str, frozenset[str]]]] = {}
+        self._cache: dict[str, tuple[object, BM25Index, dict[str, frozenset[str]]]] = {}
+        self._words: dict[str, tuple[object, dict[str, list[str]]]] = {}  # per conversation: turn id -> tokens
 
     def index(self, conversation_id: str) -> BM25Index:
         return self._indexed(conversation_id)[1]
 
-    def _indexed(self, conversation_id: str) -> tuple[int, BM25Index, dict[str, frozenset[str]]]:
-        revision = self.store.revision
+    def _indexed(self, conversation_id: str) -> tuple[object, BM25Index, dict[str, frozenset[str]]]:
+        revision = self.store.revision_of(conversation_id)
         cached = self._cache.get(conversation_id)
         if cached is not None and cached[0] == revision:
             return cached
+        epoch = self.store.epoch_of(conversation_id)
+        known = self._words.get(conversation_id)
+        words = dict(known[1]) if known is not None and known[0] == epoch else {}
         turns = self.store.turns(conversation_id)
-        built = BM25Index([t.turn_id for t in turns], [t.text for t in turns], self.k1, self.b)
+        tokens = [words[t.turn_id] if t.turn_id in words else tokenize(t.text) for t in turns]
+        self._words[conversation_id] = (epoch, {t.turn_id: said for t, said in zip(turns, tokens, strict=True)})
+        built = BM25Index([t.turn_id for t in turns], (), self.k1, self.b, tokens=tokens)
         by_role: dict[str, set[str]] = {}
         for t in turns:
             by_role.setdefault(t.role, set()).add(t.turn_id)

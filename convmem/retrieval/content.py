@@ -111,22 +111,24 @@ class ContentSearch:
         if vector_scale not in ("pool", "conversation"):
             raise ValueError(f"vector_scale must be 'pool' or 'conversation', got {vector_scale!r}")
         self.vector_scale = vector_scale
-        self._turns: dict[str, tuple[int, list[Turn], dict[str, int]]] = {}
-        self._events: dict[str, tuple[int, dict[str, list[EventTime]]]] = {}
+        self._turns: dict[str, tuple[object, list[Turn], dict[str, int]]] = {}
+        self._events: dict[str, tuple[object, dict[str, list[EventTime]]]] = {}
         self.last_weights: tuple[float, float] = (vector_weight, 1 - vector_weight)
 
     def _conversation_turns(self, conversation_id: str) -> tuple[list[Turn], dict[str, int]]:
         known = self._turns.get(conversation_id)
-        if known is None or known[0] != self.store.revision:
+        revision = self.store.revision_of(conversation_id)
+        if known is None or known[0] != revision:
             turns = self.store.turns(conversation_id)
-            known = (self.store.revision, turns, {t.turn_id: i for i, t in enumerate(turns)})
+            known = (revision, turns, {t.turn_id: i for i, t in enumerate(turns)})
             self._turns[conversation_id] = known
         return known[1], known[2]
 
     def _event_times(self, conversation_id: str) -> dict[str, list[EventTime]]:
         known = self._events.get(conversation_id)
-        if known is None or known[0] != self.store.revision:
-            known = (self.store.revision, self.store.turn_times(conversation_id))
+        revision = self.store.revision_of(conversation_id)
+        if known is None or known[0] != revision:
+            known = (revision, self.store.turn_times(conversation_id))
             self._events[conversation_id] = known
         return known[1]
 

@@ -200,7 +200,7 @@ def resolved_when(
     return choose_when(question, turns, store.turn_times(conversation_id, head), asked_at, speakers, depth, rarity)
 
 
-_KNOWN: weakref.WeakKeyDictionary[MemoryStore, dict[str, tuple[int, list[str], StemRarity]]] = (
+_KNOWN: weakref.WeakKeyDictionary[MemoryStore, dict[str, tuple[object, list[str], StemRarity]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -209,11 +209,12 @@ def conversation_words(store: MemoryStore, conversation_id: str) -> tuple[list[s
     """The conversation's speakers and stem rarity, kept until the store changes."""
     known = _KNOWN.setdefault(store, {})
     cached = known.get(conversation_id)
-    if cached is None or cached[0] != store.revision:
+    revision = store.revision_of(conversation_id)
+    if cached is None or cached[0] != revision:
         turns = store.turns(conversation_id)
         conversation = store.conversation(conversation_id)
         speakers = list(conversation.speakers) if conversation else sorted({t.speaker for t in turns})
-        cached = (store.revision, speakers, StemRarity([t.text for t in turns]))
+        cached = (revision, speakers, StemRarity([t.text for t in turns]))
         known[conversation_id] = cached
     return cached[1], cached[2]
 

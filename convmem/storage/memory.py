@@ -106,7 +106,8 @@ class MemoryStore:
                 ) from None
         self.tables = self._open_tables(db_path)
         self._check_embedder()
-        self.revision = 0
+        self.revision = 0  # moves on every write; ``revision_of`` on writes to one conversation
+        self._repairs = 0
         try:
             self.vectors = self._open_vectors(repair)
             if not self.read_only:
@@ -304,6 +305,16 @@ class MemoryStore:
         self.tables.clear_pending()
 
     # ---- reads ------------------------------------------------------------------------
+    def revision_of(self, conversation_id: str) -> tuple[int, int]:
+        """Changes whenever the conversation's turns (or the vector index) change, and not
+        on writes to other conversations: what caches of one conversation key on."""
+        return self._repairs, self.tables.revision(conversation_id)
+
+    def epoch_of(self, conversation_id: str) -> tuple[int, int]:
+        """Changes when stored turns or vectors of the conversation may have changed or gone
+        (not when turns are added): what caches of per-turn data key on."""
+        return self._repairs, self.tables.epoch(conversation_id)
+
     def stats(self) -> StoreStats:
         return stats_of(self.tables, self.vectors.count())
 
@@ -404,6 +415,7 @@ class MemoryStore:
             self.tables.delete_conversation(conversation_id)
             self.vectors.delete(ids)
             self.tables.clear_pending(ids)
+        self.tables.memo.dropped(conversation_id)  # again: a read may have cached its vectors meanwhile
         self.revision += 1
         return len(ids)
 
@@ -431,6 +443,7 @@ class MemoryStore:
                 self._rebuild(missing, orphans, progress)
             repaired = True
             self.revision += 1
+            self._repairs += 1
         return DoctorReport(len(wanted), len(have), len(missing), len(orphans), repaired)
 
     def _rebuild(self, missing: list[str], orphans: list[str], progress: ProgressFn | None) -> None:

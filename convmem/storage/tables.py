@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import pyarrow as pa
 from convmem.errors import StoreBusyError, StoreCorruptError, StoreError, StoreReadOnlyError
 from convmem.eventtime import EventTime
 from convmem.storage.event_times import insert_turn_times, read_turn_times
+from convmem.storage.memo import ConversationMemo, TurnRows
 from convmem.storage.migrations import migrate
 from convmem.types import SAID, Conversation, Session, StoreStats, Turn
 
@@ -79,7 +80,10 @@ class TurnTables:
     One DuckDB connection object is not thread-safe, so ``con`` is the opening thread's
     connection there and, in any other thread, that thread's own cursor on the same
     database (DuckDB's way to query concurrently: each sees committed data only).  A
-    service answering reads from many threads therefore needs no lock around them."""
+    service answering reads from many threads therefore needs no lock around them.
+
+    A conversation's rows, once read, are kept in ``memo`` until a write here changes
+    that conversation (``convmem.storage.memo``)."""
 
     def __init__(self, path: Path | str, read_only: bool = False) -> None:
         self.read_only = read_only
@@ -91,6 +95,7 @@ class TurnTables:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
+        self.memo = ConversationMemo()
         if not read_only:
             migrate(self._con)
 
@@ -138,7 +143,18 @@ class TurnTables:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def revision(self, conversation_id: str) -> int:
+        """Changes whenever the conversation's rows change (``ConversationMemo.revision``)."""
+        return self.memo.revision(conversation_id)
+
+    def epoch(self, conversation_id: str) -> int:
+        """Changes when stored turns of the conversation may be gone (``ConversationMemo.epoch``)."""
+        return self.memo.epoch(conversation_id)
+
     def conversation(self, conversation_id: str) -> Conversation | None:
+        return self.memo.get(self.memo.conversations, conversation_id, lambda: self._conversation(conversation_id))
+
+    def _conversation(self, conversation_id: str) -> Conversation | None:
         row = self.con.execute(
             "SELECT conversation_id, speakers, source FROM conversations WHERE conversation_id = ?",
             [conversation_id],
@@ -148,61 +164,70 @@ class TurnTables:
         return Conversation(row[0], tuple(row[1]), row[2])
 
     def sessions(self, conversation_id: str) -> list[Session]:
+        kept: tuple[Session, ...] = self.memo.get(self.memo.sessions, conversation_id,
+                                                  lambda: self._sessions(conversation_id))
+        return list(kept)
+
+    def _sessions(self, conversation_id: str) -> tuple[Session, ...]:
         rows = self.con.execute(
             "SELECT conversation_id, session_index, started_at, ended_at, turn_count FROM sessions"
             " WHERE conversation_id = ? ORDER BY session_index",
             [conversation_id],
         ).fetchall()
-        return [Session(r[0], int(r[1]), r[2], r[3], int(r[4])) for r in rows]
+        return tuple(Session(r[0], int(r[1]), r[2], r[3], int(r[4])) for r in rows)
+
+    def _rows(self, conversation_id: str) -> TurnRows:
+        return self.memo.get(self.memo.turns, conversation_id, lambda: TurnRows.of(self._turns(conversation_id)))
+
+    def _turns(self, conversation_id: str) -> list[Turn]:
+        rows = self.con.execute(
+            f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = ? ORDER BY turn_order", [conversation_id]
+        ).fetchall()
+        return [row_to_turn(r) for r in rows]
 
     def turns(self, conversation_id: str, session_index: int | None = None) -> list[Turn]:
-        sql = f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = ?"
-        params: list[Any] = [conversation_id]
-        if session_index is not None:
-            sql += " AND session_index = ?"
-            params.append(session_index)
-        rows = self.con.execute(sql + " ORDER BY turn_order", params).fetchall()
-        return [row_to_turn(r) for r in rows]
+        turns = self._rows(conversation_id).turns
+        if session_index is None:
+            return list(turns)
+        return [t for t in turns if t.session_index == session_index]
 
     def turn_ids(
         self, conversation_id: str, roles: Sequence[str] | None = None, exclude: Iterable[str] = ()
     ) -> list[str]:
         """The conversation's turn ids in time order (only those of ``roles`` when given,
         without ``exclude``; see ``role_filter``)."""
-        sql, params = "SELECT turn_id FROM turns WHERE conversation_id = ?", [conversation_id]
-        if roles is not None:
-            condition, extra = role_filter(conversation_id, roles, exclude)
-            sql += f" AND {condition}"
-            params.extend(extra)
-        rows = self.con.execute(sql + " ORDER BY turn_order", params).fetchall()
-        return [r[0] for r in rows]
+        turns = self._rows(conversation_id).turns
+        if roles is None:
+            return [t.turn_id for t in turns]
+        kept, left_out = set(roles), set(exclude)
+        return [t.turn_id for t in turns if t.role in kept and t.turn_id not in left_out]
 
     def turns_by_ids(self, conversation_id: str, turn_ids: Iterable[str]) -> list[Turn]:
-        ids = list(turn_ids)
-        if not ids:
-            return []
-        rows = self.con.execute(
-            f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = ? AND turn_id IN"
-            " (SELECT unnest(?::VARCHAR[])) ORDER BY turn_order",
-            [conversation_id, ids],
-        ).fetchall()
-        return [row_to_turn(r) for r in rows]
+        """The stored turns among ``turn_ids``, in conversation order (unknown ids are left out)."""
+        by_id = self._rows(conversation_id).by_id
+        found = [by_id[i] for i in set(turn_ids) if i in by_id]
+        return sorted(found, key=lambda t: t.order)
 
     def all_vector_rows(self) -> list[tuple[str, str]]:
         rows = self.con.execute("SELECT conversation_id, turn_id FROM turns").fetchall()
         return [(r[0], r[1]) for r in rows]
 
     def existing_turns(self, conversation_id: str) -> dict[str, tuple[int, str, str, datetime]]:
-        rows = self.con.execute(
-            "SELECT turn_id, turn_order, speaker, text, spoken_at FROM turns WHERE conversation_id = ?",
-            [conversation_id],
-        ).fetchall()
-        return {r[0]: (int(r[1]), r[2], r[3], r[4]) for r in rows}
+        turns = self._rows(conversation_id).turns
+        return {t.turn_id: (t.order, t.speaker, t.text, t.spoken_at) for t in turns}
 
     def turn_times(
         self, conversation_id: str, turn_ids: Sequence[str] | None = None
     ) -> dict[str, list[EventTime]]:
-        return read_turn_times(self.con, conversation_id, turn_ids)
+        revision = self.memo.revision(conversation_id)
+        rows = self._rows(conversation_id)
+        times = rows.times
+        if times is None:
+            times = read_turn_times(self.con, conversation_id)
+            self.memo.keep(self.memo.turns, conversation_id, revision, TurnRows(rows.turns, rows.by_id, times))
+        if turn_ids is None:
+            return {k: list(v) for k, v in times.items()}
+        return {i: list(times[i]) for i in dict.fromkeys(turn_ids) if i in times}
 
     def pending_vector_ids(self) -> list[str]:
         return [r[0] for r in self.con.execute("SELECT vector_id FROM pending_vectors").fetchall()]
@@ -233,11 +258,13 @@ class TurnTables:
         ingested_at: datetime,
     ) -> None:
         """Insert conversations and turns, refresh their sessions, and clear the journal,
-        all in one transaction."""
+        all in one transaction (a conversation row that already names every speaker is left
+        as it is)."""
         con = self.con
+        rows = [c for c in conversations if self._row_changes(c)]
         con.execute("BEGIN TRANSACTION")
         try:
-            for conv in conversations:
+            for conv in rows:
                 con.execute(
                     "INSERT INTO conversations VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id)"
                     " DO UPDATE SET speakers = list_distinct(list_concat(conversations.speakers,"
@@ -247,14 +274,27 @@ class TurnTables:
             if new_turns:
                 self._insert_turns(new_turns)
                 insert_turn_times(con, new_turns)
-            for conv in conversations:
-                self._refresh_sessions(conv.conversation_id)
+            self._refresh_sessions([c.conversation_id for c in conversations])
             self.clear_pending(vector_ids)
             self.before_commit()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        by_conversation: dict[str, list[Turn]] = {c.conversation_id: [] for c in conversations}
+        for turn in new_turns:
+            by_conversation.setdefault(turn.conversation_id, []).append(turn)
+        changed = {c.conversation_id for c in rows}
+        for conversation_id, turns in by_conversation.items():
+            self.memo.written(conversation_id, sorted(turns, key=lambda t: t.order), self._times_of(conversation_id),
+                              row_changed=conversation_id in changed)
+
+    def _row_changes(self, conv: Conversation) -> bool:
+        known = self.conversation(conv.conversation_id)
+        return known is None or not set(conv.speakers) <= set(known.speakers)
+
+    def _times_of(self, conversation_id: str) -> Callable[[list[str]], dict[str, list[EventTime]]]:
+        return lambda ids: read_turn_times(self.con, conversation_id, ids)
 
     def before_commit(self) -> None:
         """Hook for fault-injection tests; does nothing."""
@@ -281,13 +321,16 @@ class TurnTables:
         finally:
             self.con.unregister("_new_turns")
 
-    def _refresh_sessions(self, conversation_id: str) -> None:
-        self.con.execute("DELETE FROM sessions WHERE conversation_id = ?", [conversation_id])
+    def _refresh_sessions(self, conversation_ids: Sequence[str]) -> None:
+        if not conversation_ids:
+            return
+        ids = list(conversation_ids)
+        self.con.execute("DELETE FROM sessions WHERE conversation_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
         self.con.execute(
             "INSERT INTO sessions SELECT conversation_id, session_index, min(spoken_at),"
-            " max(spoken_at), count(*)::INTEGER FROM turns WHERE conversation_id = ?"
-            " GROUP BY conversation_id, session_index",
-            [conversation_id],
+            " max(spoken_at), count(*)::INTEGER FROM turns WHERE conversation_id IN"
+            " (SELECT unnest(?::VARCHAR[])) GROUP BY conversation_id, session_index",
+            [ids],
         )
 
     def delete_conversation(self, conversation_id: str) -> None:
@@ -300,6 +343,8 @@ class TurnTables:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            self.memo.dropped(conversation_id)
 
 
 def stats_of(tables: TurnTables, vectors: int) -> StoreStats:

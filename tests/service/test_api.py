@@ -101,3 +101,10 @@ def test_concurrent_writers_store_every_turn_once(server: ServerProcess, client:
     assert stats["turns"] == 80 and stats["vectors"] == 80
     ids = [t["turn_id"] for t in client.get("/conversations/c0/turns").json()["turns"]]
     assert len(ids) == len(set(ids)) == 40
+
+
+def test_a_float_json_cannot_hold_is_sent_as_null() -> None:
+    from service.app import _json
+
+    sent = _json({"scores": [0.5, float("nan"), float("inf")], "turns": [{"score": float("-inf")}], "n": 2})
+    assert json.loads(bytes(sent.body)) == {"scores": [0.5, None, None], "turns": [{"score": None}], "n": 2}
