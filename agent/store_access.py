@@ -24,13 +24,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from convmem.errors import StoreBusyError
 from convmem.storage.memory import MemoryStore
 from convmem.storage.vectors import VectorIndex
 
 UNSAVED_FILE = "chat_unsaved.jsonl"
+T = TypeVar("T")
 POLL_S = (0.02, 0.5)  # first and longest pause between tries while the store is busy
 
 
@@ -82,8 +83,8 @@ class StoreOnDemand:
             VectorIndex.forget_open_clients()
 
 
-def open_when_free(opener: Callable[[], MemoryStore], wait_s: float,
-                   on_wait: Callable[[str], None] | None = None) -> MemoryStore:
+def open_when_free(opener: Callable[[], T], wait_s: float,
+                   on_wait: Callable[[str], None] | None = None) -> T:
     """``opener()``, tried again while the store is busy, for at most ``wait_s`` seconds;
     ``on_wait`` hears once what it is waiting for."""
     deadline = time.monotonic() + wait_s

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-from convmem.errors import ConvmemError, InputFormatError, NotFoundError, StoreBusyError
+from agent.store_access import open_when_free
+from convmem.errors import ConvmemError, InputFormatError, NotFoundError
 from convmem.types import Conversation, DialogueTurn
 from service.access import AuthError, ForbiddenError
 from service.memory import turn_json
@@ -169,23 +169,11 @@ def reach_store(
     """The server that owns ``store`` or, with none, ``open_store()``; while the store is
     busy (another process holds it for a moment), both are tried again for up to
     ``wait_s`` seconds: a chat that starts serving the store meanwhile is found too."""
-    deadline = time.monotonic() + wait_s
-    pause, told = 0.02, False
-    while True:
+    def attempt() -> tuple[ServiceClient | None, T | None]:
         client = running_server(store, api_key)
-        if client is not None:
-            return client, None
-        try:
-            return None, open_store()
-        except StoreBusyError as exc:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise StoreBusyError(f"waited {wait_s:g} s: {exc.message}") from None
-            if on_wait is not None and not told:
-                on_wait(exc.message)
-                told = True
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, 0.5)
+        return (client, None) if client is not None else (None, open_store())
+
+    return open_when_free(attempt, wait_s, on_wait)
 
 
 def running_server(store: Path, api_key: str = "") -> ServiceClient | None:
