@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import httpx
 import pytest
 
 from convmem.storage.memory import CHROMA_DIR, MemoryStore
-from service.launch import start_server
+from service.launch import start_chroma, start_server
 from tests.fixtures import run_cli, tmd_log, write_json
 from tests.service.conftest import server_env, transcript
 
@@ -32,21 +30,10 @@ def _free_port() -> int:
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMA).exists():
         pytest.skip("chromadb's `chroma` command is not installed")
-    port = _free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen([CHROMA, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("chroma run did not start")
+    try:
+        process, url = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield url
     process.terminate()
     process.wait(20)
